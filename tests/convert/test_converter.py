@@ -1,0 +1,55 @@
+"""tfkd.convert.converter: every mode runs in LiteRT with the Keras model's outputs."""
+
+import numpy as np
+import pytest
+
+import tfkd
+from tests.conftest import assert_tflite_matches
+
+# Tolerances on logits of the tiny CNN (|logits| < 1): float32 is exact up to
+# float error; float16 weights and int8 quantization add their rounding.
+TOLERANCE = {"float32": 1e-5, "float16": 5e-3, "dynamic": 2e-2, "int8": 5e-2}
+
+
+@pytest.mark.parametrize("mode", sorted(TOLERANCE))
+def test_each_mode_matches_keras(student, token_data, mode):
+    ids, _, _ = token_data
+    flatbuffer = tfkd.convert(student, mode, ids if mode == "int8" else None)
+    assert_tflite_matches(student, flatbuffer, ids[:40], atol=TOLERANCE[mode])
+
+
+def test_int8_keeps_int32_ids_and_outputs_int8_with_its_quantization(student, token_data):
+    ids, _, _ = token_data
+    model = tfkd.TFLiteModel(tfkd.convert(student, "int8", ids, num_samples=10))
+    (detail,) = model.output_details
+    assert model.input_details[0]["dtype"] == np.int32
+    assert list(model.input_details[0]["shape"]) == [1, 16]  # fixed batch-1 signature
+    assert detail["dtype"] == np.int8 and detail["quantization"][0] > 0
+
+
+def test_output_file_is_written_and_never_overwritten(student, token_data, tmp_path):
+    ids, _, _ = token_data
+    path = tmp_path / "out" / "model.tflite"
+    flatbuffer = tfkd.convert(student, "float32", output_path=path)
+    assert path.read_bytes() == flatbuffer
+    with pytest.raises(FileExistsError, match="model.tflite already exists"):
+        tfkd.convert(student, "int8", ids, output_path=path)
+    assert path.read_bytes() == flatbuffer
+    assert [p.name for p in path.parent.iterdir()] == ["model.tflite"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("data, message", [
+    (None, "mode='int8' needs `representative_data`"),
+    (np.zeros((0, 16), "int32"), "`representative_data` is empty"),
+    (np.zeros((4, 16), "float32"), "has dtype float32; the model input 'token_ids' expects int32 "
+                                   r"\(e.g. token ids must be integers, not floats\)"),
+    (np.zeros((4, 12), "int32"), r"samples have shape \(12,\); the model input 'token_ids' expects \(16,\)"),
+], ids=["missing", "empty", "float-ids", "wrong-length"])
+def test_bad_representative_data_is_explained(student, data, message):
+    with pytest.raises(ValueError, match=message):
+        tfkd.convert(student, "int8", data)
+
+
+def test_unknown_mode_lists_the_modes(student):
+    with pytest.raises(ValueError, match=r"`mode` must be one of \['float32', 'float16', 'dynamic', 'int8'\]; received mode='int4'"):
+        tfkd.convert(student, "int4")

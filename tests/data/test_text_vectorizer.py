@@ -1,0 +1,84 @@
+"""tfkd.data.text_vectorizer: texts -> ids, saved beside the model, reloaded identically."""
+
+import numpy as np
+import pytest
+
+from tfkd.data import TextVectorizer
+
+TEXTS = ["A good film, truly good.", "A bad film!", "Good acting; bad plot.", "Nothing new here"] * 5
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_ids_have_fixed_shape_padding_and_known_tokens(kind):
+    vectorizer = TextVectorizer(kind, vocabulary_size=50, sequence_length=16).fit(TEXTS)
+    ids = vectorizer(["a good film", "zebra"])
+    assert ids.shape == (2, 16) and ids.dtype == np.int32
+    used = int((ids[0] != 0).sum())  # wordpiece may split a word into several pieces
+    assert used >= 3 and (ids[0, :used] > 1).all() and (ids[0, used:] == 0).all()  # known tokens, then padding
+    assert vectorizer.vocabulary[:2] == ["[PAD]", "[UNK]"]
+    assert vectorizer.vocabulary_length <= 50
+
+
+def test_word_vocabulary_is_by_frequency_then_alphabetical():
+    vectorizer = TextVectorizer("word", vocabulary_size=5, sequence_length=4).fit(["b a", "a c", "a b"])
+    assert vectorizer.vocabulary == ["[PAD]", "[UNK]", "a", "b", "c"]
+    assert vectorizer(["c zz a"]).tolist() == [[4, 1, 2, 0]]
+
+
+def test_long_texts_are_cut_to_sequence_length():
+    vectorizer = TextVectorizer("word", vocabulary_size=50, sequence_length=3).fit(TEXTS)
+    assert vectorizer(["good good good good good"]).shape == (1, 3)
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_save_load_round_trip_gives_the_same_ids(kind, tmp_path):
+    vectorizer = TextVectorizer(kind, vocabulary_size=50, sequence_length=16, stopwords=True).fit(TEXTS)
+    vectorizer.save(tmp_path / "tok")
+    loaded = TextVectorizer.load(tmp_path / "tok")
+    assert loaded.get_config() == vectorizer.get_config()
+    np.testing.assert_array_equal(loaded(TEXTS), vectorizer(TEXTS))
+    assert (tmp_path / "tok" / "vocab.txt").read_text().splitlines()[:2] == ["[PAD]", "[UNK]"]
+
+
+def test_config_round_trip():
+    vectorizer = TextVectorizer("word", vocabulary_size=20, sequence_length=8).fit(TEXTS)
+    assert TextVectorizer.from_config(vectorizer.get_config()).get_config() == vectorizer.get_config()
+
+
+def test_save_refuses_to_overwrite(tmp_path):
+    vectorizer = TextVectorizer("word", vocabulary_size=20, sequence_length=8).fit(TEXTS)
+    vectorizer.save(tmp_path)
+    before = (tmp_path / "vocab.txt").read_bytes()
+    with pytest.raises(FileExistsError, match="vocab.txt already exists"):
+        TextVectorizer("word", vocabulary_size=10, sequence_length=8).fit(["x y"]).save(tmp_path)
+    assert (tmp_path / "vocab.txt").read_bytes() == before
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"kind": "bpe"}, r"`kind` must be one of \['wordpiece', 'word'\]; received kind='bpe'"),
+    ({"vocabulary_size": 2}, r"`vocabulary_size` must be an integer >= 3; received vocabulary_size=2"),
+    ({"vocabulary_size": 3}, None),
+    ({"sequence_length": 0}, r"`sequence_length` must be an integer >= 1; received sequence_length=0"),
+    ({"sequence_length": 1}, None),
+    ({"tokenizer": "spacy"}, r"`tokenizer` must be 'regex' or 'nltk'; received tokenizer='spacy'"),
+], ids=["kind", "vocab-2", "vocab-3", "length-0", "length-1", "tokenizer"])
+def test_bad_settings_are_named(arguments, message):
+    if message is None:
+        TextVectorizer(**arguments)
+    else:
+        with pytest.raises(ValueError, match=message):
+            TextVectorizer(**arguments)
+
+
+def test_unfitted_and_string_input_errors():
+    with pytest.raises(ValueError, match="call `fit"):
+        TextVectorizer("word")(["text"])
+    with pytest.raises(TypeError, match="not one string"):
+        TextVectorizer("word").fit("a single string")
+    with pytest.raises(ValueError, match="`texts` is empty"):
+        TextVectorizer("word").fit([])
+
+
+def test_missing_files_on_load_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
+        TextVectorizer.load(tmp_path)

@@ -1,0 +1,83 @@
+"""tfkd.pipeline.run_pipeline: the whole path on a small file, resumable, never clobbering a run."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tfkd
+
+SMALL = {"teacher_epochs": 1, "teacher_sequence_length": 16, "vocabulary_size": 200, "sequence_length": 16,
+         "distill_epochs": 2, "prune_epochs": 1, "target_sparsity": 0.5, "representative_samples": 20,
+         "benchmark_runs": 5}
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    good, bad, filler = ["great", "moving", "superb"], ["dull", "awful", "tedious"], ["film", "plot", "the", "cast"]
+    lines = ["text,label"]
+    for i in range(300):
+        label = i % 2
+        words = list(rng.choice(filler, 5)) + [rng.choice(good if label else bad)]
+        rng.shuffle(words)
+        lines.append(f"{' '.join(words)},{['neg', 'pos'][label]}")
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    path.write_text("\n".join(lines))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def finished_run(small_dataset, tmp_path_factory):
+    output = tmp_path_factory.mktemp("runs") / "small"
+    logs = []
+    results = tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, log=logs.append)
+    return output, results, logs
+
+
+def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_run):
+    output, results, _ = finished_run
+    for name in ("teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite",
+                 "tokenizer/vocab.txt", "student.keras", "report.md", "report.json", "config.json", "run.log"):
+        assert (output / name).exists(), name
+    report = json.loads((output / "report.json").read_text())
+    assert [row["name"] for row in report["results"]] == [r.name for r in results]
+    for row in report["results"]:
+        assert row["size_bytes"] == (output / row["path"].split("/")[-1]).stat().st_size
+        assert 0.0 <= row["accuracy"] <= 1.0 and row["latency_ms_median"] > 0
+    teacher, student, compressed = results
+    assert compressed.size_bytes < student.size_bytes < teacher.size_bytes
+    assert compressed.nonzero_parameters < compressed.parameters
+    assert "| model | accuracy |" in (output / "report.md").read_text()
+
+
+def test_student_learns_the_easy_task(finished_run):
+    _, results, _ = finished_run
+    assert results[1].accuracy >= 0.8  # one sentiment word decides the label
+
+
+def test_rerun_resumes_without_retraining(finished_run, small_dataset):
+    output, results, _ = finished_run
+    student_bytes = (output / "student_float32.tflite").read_bytes()
+    logs = []
+    again = tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, log=logs.append)
+    assert any("resuming the run" in line for line in logs)
+    assert (output / "student_float32.tflite").read_bytes() == student_bytes
+    assert [r.name for r in again] == [r.name for r in results]
+
+
+def test_a_different_config_in_the_same_directory_is_refused(finished_run, small_dataset):
+    output, _, _ = finished_run
+    before = (output / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"holds a run with a different config \(keys \['alpha'\] differ\)"):
+        tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "alpha": 0.9}, output)
+    assert (output / "config.json").read_text() == before
+
+
+def test_cli_rejects_a_bad_student_naming_the_choices(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tfkd", "run", "--student", "gpt", "--output", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "'student' must be one of ['average_embedding', 'cnn']; received 'gpt'" in result.stderr

@@ -1,0 +1,30 @@
+"""tfkd: distill a large text model into one small enough for a phone or a microcontroller."""
+
+from tfkd import _keras  # noqa: F401  (must run before anything imports TensorFlow)
+from tfkd import compress, data, students
+from tfkd.compress import prune
+from tfkd.convert import TFLiteModel, convert
+from tfkd.distill import DistillationLoss, Distiller, cache_teacher_logits, logits_dataset, losses
+from tfkd.benchmark import TFLiteBenchmark
+from tfkd.pipeline import PipelineConfig, run_pipeline
+from tfkd import teachers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DistillationLoss",
+    "Distiller",
+    "PipelineConfig",
+    "TFLiteBenchmark",
+    "TFLiteModel",
+    "cache_teacher_logits",
+    "compress",
+    "convert",
+    "data",
+    "logits_dataset",
+    "losses",
+    "prune",
+    "run_pipeline",
+    "students",
+    "teachers",
+]

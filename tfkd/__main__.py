@@ -1,0 +1,5 @@
+import sys
+
+from tfkd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""The one place tfkd imports Keras.
+
+Students are Keras 2 (`tf_keras`) models because TF-MOT only wraps those.
+TensorFlow decides what `tf.keras` means the first time it is touched, from
+the `TF_USE_LEGACY_KERAS` environment variable, so it must be set before
+that happens. Teachers may still be Keras 3 (keras-hub) models: `keras_hub`
+imports the standalone `keras` 3 package, which lives beside `tf_keras`.
+"""
+
+import importlib
+import os
+import sys
+
+_LEGACY_VALUES = ("1", "true", "True")
+
+
+def _tf_keras_resolved_to_keras3():
+    """Whether an already-imported TensorFlow resolved `tf.keras` to Keras 3.
+
+    Reads the lazy loader's state without touching `tf.keras` (touching it
+    would resolve it).
+    """
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:
+        return False
+    loader = vars(tensorflow).get("keras")
+    if loader is None:
+        return False
+    state = getattr(loader, "__dict__", {})
+    if state.get("_tfll_initialized") is False:
+        return False  # still lazy: our environment variable will be honoured
+    if state.get("_tfll_keras_version") is not None:
+        return state["_tfll_keras_version"] == "keras_3"
+    return getattr(loader, "__name__", "").startswith("keras.")
+
+
+if os.environ.get("TF_USE_LEGACY_KERAS") not in _LEGACY_VALUES:
+    if _tf_keras_resolved_to_keras3():
+        raise ImportError(
+            "tfkd builds its students with Keras 2 (tf_keras), but TensorFlow "
+            "was already imported and `tf.keras` is Keras 3 "
+            "(TF_USE_LEGACY_KERAS is not set). Import tfkd before tensorflow, "
+            "keras or keras_hub, or start Python with TF_USE_LEGACY_KERAS=1 "
+            "in the environment."
+        )
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+
+def register(cls):
+    """Registers `cls` for Keras serialization under the `tfkd` package."""
+    return keras.utils.register_keras_serializable(package="tfkd")(cls)
+
+
+def import_optional(module, pip_name, extra=None):
+    """Imports an optional dependency or says which `pip install` fixes it.
+
+    Args:
+        module: str, the module to import (e.g. `"keras_hub"`).
+        pip_name: str, the distribution that provides it.
+        extra: str or None, the tfkd extra that installs it.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        ImportError: the module is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        hint = f"pip install {pip_name}"
+        if extra:
+            hint += f"  (or: pip install 'tfkd[{extra}]')"
+        raise ImportError(f"`{module}` is needed here but is not installed. Fix: {hint}") from error
+
+
+def keras_hub():
+    """The keras-hub module (Keras 3), imported on first use."""
+    return import_optional("keras_hub", "keras-hub==0.32.*", extra="teacher")
+
+
+def keras3():
+    """Standalone Keras 3 (what keras-hub teachers are built with), imported on first use."""
+    return import_optional("keras", "keras>=3", extra="teacher")
+
+
+def set_seed(seed):
+    """Seeds Python, NumPy and TensorFlow (and Keras 3 when a teacher uses it)."""
+    keras.utils.set_random_seed(seed)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+__all__ = ["keras", "tf", "register", "import_optional", "keras_hub", "keras3", "set_seed"]

@@ -1,0 +1,127 @@
+"""Magnitude pruning with TF-MOT, with a schedule that really prunes short runs."""
+
+import numpy as np
+
+from tfkd._keras import import_optional, keras
+
+SCHEDULES = ("polynomial", "constant")
+
+
+def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_step=0, end_step=None,
+          frequency=None, initial_sparsity=0.0, schedule="polynomial"):
+    """Wraps every prunable layer of `model` (Embedding included) for magnitude pruning.
+
+    Train the result with the callbacks from `pruning_callbacks()` (inside
+    `Distiller.fit` too), then `strip_pruning` it. With no `end_step`,
+    sparsity ramps up over the first 70% of `epochs * steps_per_epoch`
+    and the rest of training recovers accuracy at the final sparsity.
+
+    Args:
+        model: a tf_keras functional or Sequential model.
+        target_sparsity: float in [0, 1), fraction of weights zeroed at the end. Default 0.75.
+        steps_per_epoch: int or None, batches per epoch (needed without `end_step`).
+        epochs: int or None, epochs of training (needed without `end_step`).
+        begin_step: int, step at which pruning starts. Default 0.
+        end_step: int or None, step at which the target is reached.
+        frequency: int or None, steps between pruning updates. Default: a
+            tenth of the ramp, so even a short run prunes (TF-MOT's own
+            default of 100 can end a short run at 0% sparsity).
+        initial_sparsity: float in [0, target_sparsity], polynomial schedule only. Default 0.
+        schedule: str, "polynomial" (default) or "constant".
+
+    Returns:
+        The wrapped model (a new tf_keras model; `model` is unchanged).
+
+    Raises:
+        ValueError: sparsity outside [0, 1), begin_step >= end_step, missing
+            steps information, an unknown schedule.
+        TypeError: `model` is not a tf_keras functional or Sequential model.
+    """
+    tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
+    _check_sparsity("target_sparsity", target_sparsity)
+    _check_sparsity("initial_sparsity", initial_sparsity)
+    check_wrappable(model)
+    begin_step, end_step, frequency = pruning_steps(begin_step, end_step, frequency, steps_per_epoch, epochs)
+    if schedule == "polynomial":
+        pruning_schedule = tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=initial_sparsity, final_sparsity=target_sparsity,
+            begin_step=begin_step, end_step=end_step, frequency=frequency)
+    elif schedule == "constant":
+        pruning_schedule = tfmot.sparsity.keras.ConstantSparsity(
+            target_sparsity, begin_step=begin_step, end_step=end_step, frequency=frequency)
+    else:
+        raise ValueError(f"`schedule` must be one of {list(SCHEDULES)}; received schedule={schedule!r}")
+    # TF-MOT's wrappers share variables with the model they wrap; wrap a copy so
+    # the caller's model (e.g. the dense student kept for comparison) is untouched.
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return tfmot.sparsity.keras.prune_low_magnitude(copy, pruning_schedule=pruning_schedule)
+
+
+def pruning_steps(begin_step, end_step, frequency, steps_per_epoch, epochs):
+    """Resolves (begin_step, end_step, frequency) so that the schedule lands on its target.
+
+    TF-MOT prunes only at steps where (step - begin) % frequency == 0 and
+    step <= end, so end is moved down to the last such step: otherwise
+    the final sparsity is never applied.
+    """
+    if end_step is None:
+        if not steps_per_epoch or not epochs:
+            raise ValueError("give `end_step`, or `steps_per_epoch` and `epochs` to derive it; received "
+                             f"steps_per_epoch={steps_per_epoch!r}, epochs={epochs!r}")
+        end_step = begin_step + max(1, int(0.7 * steps_per_epoch * epochs))
+    if not 0 <= begin_step < end_step:
+        raise ValueError(f"need 0 <= begin_step < end_step; received begin_step={begin_step}, end_step={end_step}")
+    if frequency is None:
+        frequency = max(1, (end_step - begin_step) // 10)
+    if not isinstance(frequency, int) or frequency < 1:
+        raise ValueError(f"`frequency` must be a positive integer; received frequency={frequency!r}")
+    end_step = begin_step + max(1, (end_step - begin_step) // frequency) * frequency
+    return begin_step, end_step, frequency
+
+
+def pruning_callbacks():
+    """The callbacks a pruned model needs in `fit` (the step counter)."""
+    tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
+    return [tfmot.sparsity.keras.UpdatePruningStep()]
+
+
+def strip_pruning(model):
+    """Removes the pruning wrappers, leaving the zeroed weights in plain layers."""
+    tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
+    return tfmot.sparsity.keras.strip_pruning(model)
+
+
+def sparsity_report(model):
+    """Per-layer kernel/embedding parameters and sparsity of a (stripped) model.
+
+    Returns:
+        list of dicts with keys layer, weight, parameters, nonzero, sparsity.
+    """
+    rows = []
+    for layer in model.layers:
+        for weight in layer.weights:
+            if weight.shape.rank is not None and weight.shape.rank >= 2:  # kernels and tables, not biases
+                values = weight.numpy()
+                nonzero = int(np.count_nonzero(values))
+                rows.append({"layer": layer.name, "weight": weight.name, "parameters": int(values.size),
+                             "nonzero": nonzero, "sparsity": 1.0 - nonzero / values.size})
+    return rows
+
+
+def check_wrappable(model):
+    """Raises a TypeError unless `model` is a tf_keras functional or Sequential model."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"TF-MOT can only wrap tf_keras (Keras 2) models; received {type(model).__module__}."
+            f"{type(model).__name__}. Build the student with tfkd.students.build(...) or as a tf_keras "
+            "functional model (import tf_keras, or `from tfkd._keras import keras`).")
+    if not (model._is_graph_network or isinstance(model, keras.Sequential)):  # pylint: disable=protected-access
+        raise TypeError(
+            f"TF-MOT cannot wrap the subclassed model {model.name!r} ({type(model).__name__}); build the "
+            "student as a tf_keras functional or Sequential model (e.g. tfkd.students.build).")
+
+
+def _check_sparsity(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1); received {name}={value!r}")

@@ -1,0 +1,127 @@
+"""Keras model -> TFLite flatbuffer in float32, float16, dynamic-range or full-int8 mode."""
+
+import numpy as np
+
+from tfkd._keras import tf
+from tfkd.data.cache import write_bytes_atomic
+
+MODES = ("float32", "float16", "dynamic", "int8")
+
+
+def convert(model, mode="int8", representative_data=None, num_samples=200, output_path=None, overwrite=False,
+            sequence_length=None):
+    """Converts a Keras model (tf_keras or Keras 3) to a TFLite flatbuffer with a batch-1 signature.
+
+    The fixed [1, sequence_length] signature lets LSTMs fuse into
+    UNIDIRECTIONAL_SEQUENCE_LSTM (a dynamic batch fails on TensorListReserve).
+    In `"int8"` mode weights and activations are int8 and so is the output
+    (its scale and zero point are in the file); integer token ids stay int32.
+
+    Args:
+        model: a Keras model with fixed-length inputs.
+        mode: str, one of "float32", "float16", "dynamic", "int8" (default).
+        representative_data: for "int8": an array [n, ...] of inputs (or a
+            dict of such arrays for a multi-input model), typically training examples.
+        num_samples: int, representative examples used. Default 200.
+        output_path: str, Path or None; where to write the file.
+        overwrite: bool, replace an existing `output_path`. Default False.
+        sequence_length: int or None, fills an input's unknown length
+            (e.g. a keras-hub BERT's token axis). Default None.
+
+    Returns:
+        bytes of the .tflite flatbuffer.
+
+    Raises:
+        ValueError: unknown mode; "int8" without representative data, with
+            an empty one, or with samples of the wrong dtype or shape.
+        FileExistsError: `output_path` exists and `overwrite` is False.
+
+    Example:
+        >>> model = tfkd.students.build("cnn", vocabulary_size=50, sequence_length=16, num_classes=2)
+        >>> flatbuffer = tfkd.convert(model, "int8", np.random.randint(0, 50, (20, 16), dtype="int32"))
+    """
+    if mode not in MODES:
+        raise ValueError(f"`mode` must be one of {list(MODES)}; received mode={mode!r}")
+    signature = input_signature(model, sequence_length)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [_serving_function(model, signature)], _variable_holder(model))
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode == "int8":
+        samples = representative_samples(representative_data, signature, num_samples)
+        converter.representative_dataset = lambda: ([sample] for sample in samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_output_type = tf.int8
+    flatbuffer = converter.convert()
+    if output_path is not None:
+        write_bytes_atomic(output_path, flatbuffer, overwrite=overwrite)
+    return flatbuffer
+
+
+def input_signature(model, sequence_length=None):
+    """`tf.TensorSpec`s with batch 1 for the model's inputs (a dict for dict-input models)."""
+    inputs = model.input
+    if isinstance(inputs, dict):
+        return {name: _batch_one_spec(tensor, name, sequence_length) for name, tensor in inputs.items()}
+    if isinstance(inputs, (list, tuple)):
+        raise ValueError(f"model {model.name!r} has {len(inputs)} positional inputs; give it named (dict) inputs")
+    return _batch_one_spec(inputs, getattr(inputs, "name", "inputs").split(":")[0], sequence_length)
+
+
+def representative_samples(data, signature, num_samples):
+    """Batch-1 samples matching `signature`, checked for dtype and shape."""
+    if data is None:
+        raise ValueError("mode='int8' needs `representative_data`: a few hundred training inputs")
+    if isinstance(signature, dict):
+        if not isinstance(data, dict):
+            raise ValueError(f"the model takes inputs {sorted(signature)}; give representative_data as a dict of arrays")
+        columns = {name: _checked(np.asarray(data[name]), spec, name) for name, spec in signature.items()}
+        count = min(num_samples, min(len(column) for column in columns.values()))
+        return [{name: column[i:i + 1] for name, column in columns.items()} for i in range(count)]
+    column = _checked(np.asarray(data), signature, "representative_data")
+    return [column[i:i + 1] for i in range(min(num_samples, len(column)))]
+
+
+def _checked(array, spec, name):
+    if array.size == 0 or len(array) == 0:
+        raise ValueError(f"`{name}` is empty; int8 calibration needs at least one example")
+    expected = tuple(spec.shape[1:])
+    if tuple(array.shape[1:]) != expected:
+        raise ValueError(f"`{name}` samples have shape {tuple(array.shape[1:])}; the model input "
+                         f"{spec.name!r} expects {expected}")
+    if array.dtype != spec.dtype.as_numpy_dtype:
+        if np.issubdtype(array.dtype, np.floating) != np.issubdtype(spec.dtype.as_numpy_dtype, np.floating):
+            raise ValueError(f"`{name}` has dtype {array.dtype}; the model input {spec.name!r} expects "
+                             f"{spec.dtype.name} (e.g. token ids must be integers, not floats)")
+        array = array.astype(spec.dtype.as_numpy_dtype)
+    return array
+
+
+def _serving_function(model, signature):
+    @tf.autograph.experimental.do_not_convert
+    def serve(inputs):
+        return model(inputs, training=False)
+
+    return tf.function(serve, input_signature=[signature]).get_concrete_function()
+
+
+def _variable_holder(model):
+    """A trackable holding the model's `tf.Variable`s, so the converter freezes them.
+
+    Keras 3 wraps each `tf.Variable` in a `KerasVariable` (`.value` is the
+    tf one); given the Keras 3 model itself the converter finds no variables
+    and leaves VAR_HANDLE ops that read uninitialised memory (NaN outputs).
+    """
+    holder = tf.Module()
+    holder.frozen_variables = [getattr(weight, "value", weight) for weight in model.weights]
+    return holder
+
+
+def _batch_one_spec(tensor, name, sequence_length=None):
+    shape = [1] + [sequence_length if size is None else size for size in tensor.shape[1:]]
+    if any(size is None for size in shape):
+        raise ValueError(f"input {name!r} has shape {tuple(tensor.shape)}; TFLite conversion needs a fixed "
+                         "length: pass `sequence_length=` or build the model with e.g. Input(shape=(64,))")
+    return tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=name)

@@ -1,0 +1,89 @@
+"""`TFLiteModel`: a .tflite file run in the LiteRT interpreter, batch by batch."""
+
+import pathlib
+
+import numpy as np
+
+from tfkd._keras import import_optional
+
+TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier at bytes 4..8
+
+
+class TFLiteModel:
+    """Runs a TFLite flatbuffer with `ai_edge_litert` and returns float outputs.
+
+    Quantized (int8) outputs are dequantized with the scale and zero point
+    stored in the file, so results compare directly with the Keras model.
+
+    Args:
+        model: bytes of a flatbuffer, or a path to a .tflite file.
+        num_threads: int, interpreter threads. Default 1.
+        use_xnnpack: bool, apply the XNNPACK delegate. Default True.
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        ValueError: the content is not a TFLite flatbuffer (the path is named).
+    """
+
+    def __init__(self, model, num_threads=1, use_xnnpack=True):
+        self.path, content = _read(model)
+        self.size_bytes = len(content)
+        litert = import_optional("ai_edge_litert.interpreter", "ai-edge-litert")
+        resolver = (litert.OpResolverType.AUTO if use_xnnpack
+                    else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        self.interpreter = litert.Interpreter(model_content=content, num_threads=num_threads,
+                                              experimental_op_resolver_type=resolver)
+        self.interpreter.allocate_tensors()
+        self.input_details = self.interpreter.get_input_details()
+        self.output_details = self.interpreter.get_output_details()
+
+    def invoke(self, sample):
+        """Runs one example (batch 1: an array, or a dict by input name); returns float output [1, ...]."""
+        for detail in self.input_details:
+            value = sample[_input_key(detail, sample)] if isinstance(sample, dict) else sample
+            self.interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"]).reshape(detail["shape"]))
+        self.interpreter.invoke()
+        detail = self.output_details[0]
+        output = self.interpreter.get_tensor(detail["index"])
+        scale, zero_point = detail["quantization"]
+        if scale:
+            return (output.astype(np.float32) - zero_point) * scale
+        return output.astype(np.float32)
+
+    def predict(self, inputs):
+        """Outputs for every example of `inputs` ([n, ...] array or dict of arrays), run one at a time."""
+        count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+        rows = [self.invoke(_row(inputs, i)) for i in range(count)]
+        return np.concatenate(rows, axis=0) if rows else np.zeros((0,), np.float32)
+
+    def input_shapes(self):
+        """Input name -> (shape, dtype) as stored in the file."""
+        return {detail["name"]: (tuple(detail["shape"]), np.dtype(detail["dtype"])) for detail in self.input_details}
+
+
+def _read(model):
+    if isinstance(model, (bytes, bytearray)):
+        path, content = "<bytes>", bytes(model)
+    else:
+        path = pathlib.Path(model)
+        if not path.is_file():
+            raise FileNotFoundError(f"TFLite model {path} does not exist")
+        content = path.read_bytes()
+    if len(content) < 8 or content[4:8] != TFLITE_IDENTIFIER:
+        raise ValueError(f"{path} is not a TFLite flatbuffer (expected identifier {TFLITE_IDENTIFIER!r} "
+                         f"at bytes 4-8, found {content[4:8]!r}; {len(content)} bytes): truncated or another format?")
+    return path, content
+
+
+def _row(inputs, index):
+    if isinstance(inputs, dict):
+        return {name: np.asarray(value)[index:index + 1] for name, value in inputs.items()}
+    return np.asarray(inputs)[index:index + 1]
+
+
+def _input_key(detail, sample):
+    # Converted signatures name inputs like "serving_default_token_ids:0" or "inputs_token_ids".
+    for key in sample:
+        if detail["name"] == key or key in detail["name"]:
+            return key
+    raise ValueError(f"no value for TFLite input {detail['name']!r}; received keys {sorted(sample)}")

@@ -1,0 +1,165 @@
+"""`TextVectorizer`: texts -> fixed-length int32 token ids for students."""
+
+import collections
+import json
+import pathlib
+
+import numpy as np
+
+from tfkd._keras import keras_hub, tf
+from tfkd.data.cache import write_bytes_atomic
+from tfkd.data.preprocess import remove_stopwords, word_tokenize
+
+KINDS = ("wordpiece", "word")
+RESERVED_TOKENS = ("[PAD]", "[UNK]")  # ids 0 and 1 in every vocabulary
+CONFIG_FILE = "tokenizer.json"
+VOCABULARY_FILE = "vocab.txt"
+
+
+class TextVectorizer:
+    """Learns a vocabulary from training texts and maps texts to padded int32 ids.
+
+    Students take these ids as input, so the .tflite never tokenizes: the
+    vocabulary and settings are saved next to every model (`save`) for an
+    app to tokenize the same way. Id 0 is padding, id 1 unknown.
+
+    Args:
+        kind: str, `"wordpiece"` (default; keras-hub WordPiece, BERT-style
+            lowercasing, accent stripping and punctuation splitting) or
+            `"word"` (whole words from `tfkd.data.preprocess.word_tokenize`).
+        vocabulary_size: int, most tokens to keep, reserved ones included. Default 8000.
+        sequence_length: int, ids per text; longer texts are cut, shorter
+            padded with 0. Default 64.
+        lowercase: bool, default True.
+        stopwords: bool, drop English stopwords first. Default False.
+        tokenizer: str, word splitter for `kind="word"` and stopword removal:
+            `"regex"` (default) or `"nltk"`.
+        vocabulary: list of str or None, a vocabulary to use instead of `fit`.
+
+    Example:
+        >>> vectorizer = TextVectorizer(kind="word", vocabulary_size=50, sequence_length=16)
+        >>> ids = vectorizer.fit(["a good film", "a bad film"])(["a good day"])
+        >>> ids.shape, ids.dtype
+        ((1, 16), dtype('int32'))
+    """
+
+    def __init__(self, kind="wordpiece", vocabulary_size=8000, sequence_length=64, lowercase=True,
+                 stopwords=False, tokenizer="regex", vocabulary=None):
+        if kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {list(KINDS)}; received kind={kind!r}")
+        for name, value, least in (("vocabulary_size", vocabulary_size, len(RESERVED_TOKENS) + 1),
+                                   ("sequence_length", sequence_length, 1)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+                raise ValueError(f"`{name}` must be an integer >= {least}; received {name}={value!r}")
+        word_tokenize("", tokenizer)  # validates `tokenizer`
+        self.kind = kind
+        self.vocabulary_size = int(vocabulary_size)
+        self.sequence_length = int(sequence_length)
+        self.lowercase = bool(lowercase)
+        self.stopwords = bool(stopwords)
+        self.tokenizer = tokenizer
+        self.vocabulary = list(vocabulary) if vocabulary is not None else None
+        self._wordpiece = None
+
+    def fit(self, texts):
+        """Learns the vocabulary from `texts`; returns self."""
+        texts = self._prepare(texts)
+        if not texts:
+            raise ValueError("`texts` is empty; the vocabulary needs at least one training text")
+        if self.kind == "word":
+            counts = collections.Counter(token for text in texts for token in word_tokenize(text, self.tokenizer))
+            # Ties broken alphabetically so the vocabulary does not depend on text order.
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            words = [word for word, _ in ranked if word not in RESERVED_TOKENS]
+            self.vocabulary = list(RESERVED_TOKENS) + words[: self.vocabulary_size - len(RESERVED_TOKENS)]
+        else:
+            self.vocabulary = _learn_wordpiece(texts, self.vocabulary_size, self.lowercase)
+        self._wordpiece = None
+        return self
+
+    def __call__(self, texts):
+        """int32 ids of shape [len(texts), sequence_length]."""
+        if self.vocabulary is None:
+            raise ValueError("this TextVectorizer has no vocabulary yet; call `fit(texts)` first")
+        texts = self._prepare(texts)
+        if not texts:
+            return np.zeros((0, self.sequence_length), np.int32)
+        if self.kind == "word":
+            return self._word_ids(texts)
+        return np.asarray(self._wordpiece_layer()(tf.constant(texts)), dtype=np.int32)
+
+    @property
+    def vocabulary_length(self):
+        """The actual vocabulary size (embedding rows a student needs)."""
+        return len(self.vocabulary) if self.vocabulary is not None else self.vocabulary_size
+
+    def get_config(self):
+        return {
+            "kind": self.kind,
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "lowercase": self.lowercase,
+            "stopwords": self.stopwords,
+            "tokenizer": self.tokenizer,
+            "vocabulary": self.vocabulary,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def save(self, directory, overwrite=False):
+        """Writes `vocab.txt` (one token per line, line i = id i) and `tokenizer.json` to `directory`."""
+        directory = pathlib.Path(directory)
+        settings = {key: value for key, value in self.get_config().items() if key != "vocabulary"}
+        settings.update(padding_id=0, unknown_id=1, vocabulary_file=VOCABULARY_FILE,
+                        vocabulary_length=self.vocabulary_length)
+        write_bytes_atomic(directory / VOCABULARY_FILE, ("\n".join(self.vocabulary) + "\n").encode("utf-8"), overwrite)
+        write_bytes_atomic(directory / CONFIG_FILE, json.dumps(settings, indent=2).encode("utf-8"), overwrite)
+        return directory
+
+    @classmethod
+    def load(cls, directory):
+        """Reads a vectorizer written by `save`."""
+        directory = pathlib.Path(directory)
+        for name in (CONFIG_FILE, VOCABULARY_FILE):
+            if not (directory / name).is_file():
+                raise FileNotFoundError(f"{directory / name} is missing; expected a folder written by TextVectorizer.save")
+        settings = json.loads((directory / CONFIG_FILE).read_text("utf-8"))
+        vocabulary = (directory / VOCABULARY_FILE).read_text("utf-8").split("\n")[:-1]
+        config = {key: settings[key] for key in ("kind", "vocabulary_size", "sequence_length",
+                                                 "lowercase", "stopwords", "tokenizer")}
+        return cls(vocabulary=vocabulary, **config)
+
+    def _prepare(self, texts):
+        if isinstance(texts, str):
+            raise TypeError("`texts` must be a list of strings, not one string; wrap it: [text]")
+        texts = [str(text) for text in texts]
+        if self.lowercase:
+            texts = [text.lower() for text in texts]
+        if self.stopwords:
+            texts = [" ".join(remove_stopwords(word_tokenize(text, self.tokenizer))) for text in texts]
+        return texts
+
+    def _word_ids(self, texts):
+        index = {token: i for i, token in enumerate(self.vocabulary)}
+        ids = np.zeros((len(texts), self.sequence_length), np.int32)
+        for row, text in enumerate(texts):
+            tokens = word_tokenize(text, self.tokenizer)[: self.sequence_length]
+            ids[row, : len(tokens)] = [index.get(token, 1) for token in tokens]
+        return ids
+
+    def _wordpiece_layer(self):
+        if self._wordpiece is None:
+            self._wordpiece = keras_hub().tokenizers.WordPieceTokenizer(
+                vocabulary=self.vocabulary, sequence_length=self.sequence_length,
+                lowercase=self.lowercase, strip_accents=True, oov_token=RESERVED_TOKENS[1])
+        return self._wordpiece
+
+
+def _learn_wordpiece(texts, vocabulary_size, lowercase):
+    # keras-hub reads a Python list of strings as file names; a dataset is read as text.
+    data = tf.data.Dataset.from_tensor_slices(texts).batch(256)
+    return list(keras_hub().tokenizers.compute_word_piece_vocabulary(
+        data, vocabulary_size, lowercase=lowercase, strip_accents=True,
+        reserved_tokens=list(RESERVED_TOKENS)))

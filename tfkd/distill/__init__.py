@@ -1,0 +1,8 @@
+"""Distillation: the `Distiller` model and its pure loss functions."""
+
+from tfkd.distill import losses
+from tfkd.distill.distiller import Distiller
+from tfkd.distill.losses import DistillationLoss
+from tfkd.distill.teacher_logits import cache_teacher_logits, logits_dataset
+
+__all__ = ["Distiller", "DistillationLoss", "cache_teacher_logits", "logits_dataset", "losses"]

@@ -1,0 +1,6 @@
+"""The end-to-end pipeline behind `tfkd run` and `make demo`."""
+
+from tfkd.pipeline.pipeline_config import PipelineConfig
+from tfkd.pipeline.run_pipeline import run_pipeline
+
+__all__ = ["PipelineConfig", "run_pipeline"]

@@ -1,0 +1,14 @@
+"""Progress bars for long loops (tqdm when installed, else a plain pass-through)."""
+
+import os
+
+
+def progress(iterable, description, total=None):
+    """Wraps `iterable` in a progress bar on stderr; silent when TFKD_QUIET=1."""
+    if os.environ.get("TFKD_QUIET") == "1":
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, desc=description, total=total, leave=False, dynamic_ncols=True)

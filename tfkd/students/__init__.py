@@ -1,0 +1,39 @@
+"""The student zoo: small tf_keras models over fixed-length int32 token ids, returning logits."""
+
+from tfkd.students.average_embedding import build_average_embedding
+from tfkd.students.cnn import build_cnn
+
+STUDENTS = {"average_embedding": build_average_embedding, "cnn": build_cnn}
+
+
+def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs):
+    """Builds a zoo student by name.
+
+    Args:
+        architecture: str, one of `STUDENTS` ("average_embedding", "cnn").
+        vocabulary_size: int, e.g. `vectorizer.vocabulary_length`.
+        sequence_length: int, ids per example.
+        num_classes: int.
+        **kwargs: the builder's own hyperparameters (e.g. `embedding_dim`, `name`).
+
+    Returns:
+        An uncompiled `tf_keras.Model` with input `token_ids` [batch, sequence_length] int32.
+
+    Raises:
+        ValueError: unknown name, or a size below 1.
+
+    Example:
+        >>> model = tfkd.students.build("cnn", vocabulary_size=50, sequence_length=16, num_classes=2)
+        >>> model(np.zeros((1, 16), "int32")).shape
+        TensorShape([1, 2])
+    """
+    if architecture not in STUDENTS:
+        raise ValueError(f"Unknown student {architecture!r}; choose one of {sorted(STUDENTS)}")
+    for argument, value in (("vocabulary_size", vocabulary_size), ("sequence_length", sequence_length),
+                            ("num_classes", num_classes)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"`{argument}` must be a positive integer; received {argument}={value!r}")
+    return STUDENTS[architecture](vocabulary_size, sequence_length, num_classes, **kwargs)
+
+
+__all__ = ["STUDENTS", "build", "build_average_embedding", "build_cnn"]

@@ -1,0 +1,178 @@
+"""`TextClassifierTeacher`: a keras-hub text classifier fine-tuned as the teacher."""
+
+import dataclasses
+import hashlib
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from tfkd._keras import keras3, keras_hub, set_seed, tf
+from tfkd.data.cache import atomic_path, cache_dir, write_bytes_atomic
+from tfkd.progress import progress
+from tfkd.teachers.minilm import MINILM_PRESET, minilm_dir
+
+MODEL_FILE, INFO_FILE = "model.keras", "teacher.json"
+
+
+@dataclasses.dataclass
+class TextClassifierTeacher:
+    """A keras-hub (Keras 3) text classifier with its tokenizer, used as a teacher.
+
+    Attributes:
+        model: the keras-hub `TextClassifier`, preprocessor attached (takes raw strings).
+        preset: str, the preset it was built from (`"minilm"` = bundled all-MiniLM-L6-v2).
+        info: dict, how it was trained and what it scored.
+    """
+
+    model: object
+    preset: str
+    info: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_preset(cls, preset=MINILM_PRESET, num_classes=2, sequence_length=64):
+        """Builds an untrained classifier head on a pretrained backbone.
+
+        Args:
+            preset: str, `"minilm"` (default; bundled, offline), a local preset
+                folder, or any keras-hub preset name such as
+                `"bert_tiny_en_uncased"` (needs network the first time).
+            num_classes: int, default 2.
+            sequence_length: int, BERT tokens per text. Default 64.
+
+        Raises:
+            ConnectionError: a keras-hub preset could not be downloaded.
+        """
+        location = str(minilm_dir()) if preset == MINILM_PRESET else preset
+        try:
+            model = keras_hub().models.TextClassifier.from_preset(location, num_classes=num_classes)
+        except (OSError, ValueError) as error:
+            if pathlib.Path(location).exists():
+                raise
+            raise ConnectionError(
+                f"Could not load keras-hub preset {preset!r} ({error}). Presets are downloaded on first "
+                f"use; offline, use the bundled teacher: preset={MINILM_PRESET!r}.") from error
+        model.preprocessor.sequence_length = sequence_length
+        return cls(model=model, preset=preset, info={"sequence_length": sequence_length,
+                                                     "parameters": int(model.count_params())})
+
+    @property
+    def sequence_length(self):
+        return self.model.preprocessor.sequence_length
+
+    def fine_tune(self, train, validation, epochs=2, learning_rate=5e-5, batch_size=32, seed=0, verbose="auto"):
+        """Fine-tunes on `train` (TextDatasets) with AdamW; records accuracy and time in `info`."""
+        keras = keras3()
+        set_seed(seed)
+        self.model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"])
+        start = time.perf_counter()
+        history = self._fit_length_bucketed(train, validation, epochs, batch_size, seed, verbose)
+        self.info.update(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed,
+                         train_examples=len(train), fit_seconds=round(time.perf_counter() - start, 1),
+                         validation_accuracy=float(history.history["val_accuracy"][-1]))
+        return self
+
+    def _fit_length_bucketed(self, train, validation, epochs, batch_size, seed, verbose):
+        """Fits on batches padded only to their longest text.
+
+        MR's median text is 26 BERT tokens against a 64-token limit, so
+        padding every batch to 64 would spend over half the compute on
+        padding. Batches are formed from texts of similar length (shuffled
+        within chunks, so every epoch still sees a new order) and trimmed.
+        """
+        features = self.preprocess(train.texts)
+        lengths = features["padding_mask"].sum(axis=1)
+        rng = np.random.default_rng(seed)
+
+        def batches():
+            order = rng.permutation(len(lengths))
+            chunks = [order[i:i + 50 * batch_size] for i in range(0, len(order), 50 * batch_size)]
+            groups = [chunk[np.argsort(lengths[chunk], kind="stable")] for chunk in chunks]
+            batch_indices = [group[i:i + batch_size] for group in groups for i in range(0, len(group), batch_size)]
+            for index in rng.permutation(len(batch_indices)):
+                rows = batch_indices[index]
+                width = int(lengths[rows].max())
+                yield {name: value[rows, :width] for name, value in features.items()}, train.labels[rows]
+
+        spec = ({name: tf.TensorSpec([None, None], tf.int32) for name in features}, tf.TensorSpec([None], tf.int32))
+        num_batches = sum(-(-len(chunk) // batch_size) for chunk in np.array_split(
+            np.arange(len(lengths)), range(50 * batch_size, len(lengths), 50 * batch_size)))
+        train_data = (tf.data.Dataset.from_generator(batches, output_signature=spec)
+                      .apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(2))
+        validation_data = tf.data.Dataset.from_tensor_slices(
+            (self.preprocess(validation.texts), validation.labels)).batch(batch_size)
+        preprocessor, self.model.preprocessor = self.model.preprocessor, None  # inputs are already tokenized
+        try:
+            return self.model.fit(train_data, epochs=epochs, validation_data=validation_data, verbose=verbose)
+        finally:
+            self.model.preprocessor = preprocessor
+
+    def preprocess(self, texts):
+        """BERT inputs for `texts`: dict of int32 arrays [n, sequence_length]."""
+        features = self.model.preprocessor(list(texts))
+        return {name: np.asarray(value).astype(np.int32) for name, value in features.items()}
+
+    def logits(self, texts, batch_size=64):
+        """Logits [n, num_classes] for `texts`, batched with a progress bar."""
+        texts = list(texts)
+        batches = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
+        return np.concatenate([np.asarray(self.model.predict_on_batch(batch), np.float32)
+                               for batch in progress(batches, "teacher logits")], axis=0)
+
+    def save(self, directory, overwrite=False):
+        """Writes model.keras and teacher.json into `directory`."""
+        directory = pathlib.Path(directory)
+        with atomic_path(directory / MODEL_FILE, overwrite=overwrite) as temporary:
+            self.model.save(str(temporary.with_suffix(".keras")))
+            temporary.with_suffix(".keras").replace(temporary)
+        info = {"preset": self.preset, **self.info}
+        write_bytes_atomic(directory / INFO_FILE, json.dumps(info, indent=2).encode(), overwrite=overwrite)
+        return directory
+
+    @classmethod
+    def load(cls, directory):
+        """Reads a teacher written by `save`."""
+        directory = pathlib.Path(directory)
+        if not (directory / MODEL_FILE).is_file():
+            raise FileNotFoundError(f"{directory / MODEL_FILE} is missing; expected a folder written by "
+                                    "TextClassifierTeacher.save")
+        keras_hub()  # registers keras-hub classes for deserialization
+        model = keras3().saving.load_model(str(directory / MODEL_FILE))
+        info = json.loads((directory / INFO_FILE).read_text())
+        return cls(model=model, preset=info.pop("preset"), info=info)
+
+
+def fine_tuned_teacher(splits, preset=MINILM_PRESET, sequence_length=64, epochs=2, learning_rate=5e-5,
+                       batch_size=32, seed=0, directory=None):
+    """A teacher fine-tuned on `splits`, trained once and then reused from disk.
+
+    The teacher is stored under `directory` (default: the tfkd cache) in a
+    folder named by a hash of the data and every training setting, so a
+    changed setting trains a new teacher instead of reusing a stale one.
+
+    Returns:
+        `TextClassifierTeacher`.
+    """
+    settings = {"preset": preset, "sequence_length": sequence_length, "epochs": epochs,
+                "learning_rate": learning_rate, "batch_size": batch_size, "seed": seed,
+                "num_classes": splits.num_classes, "data": _fingerprint(splits.train)}
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    folder = pathlib.Path(directory) if directory else cache_dir("teachers") / f"{pathlib.Path(preset).name}-{key}"
+    if (folder / MODEL_FILE).is_file():
+        return TextClassifierTeacher.load(folder)
+    teacher = TextClassifierTeacher.from_preset(preset, splits.num_classes, sequence_length)
+    teacher.fine_tune(splits.train, splits.validation, epochs, learning_rate, batch_size, seed)
+    teacher.info["settings_key"] = key
+    teacher.save(folder)
+    return teacher
+
+
+def _fingerprint(dataset):
+    digest = hashlib.sha256()
+    for text, label in zip(dataset.texts, dataset.labels):
+        digest.update(f"{label}\t{text}\n".encode("utf-8"))
+    return digest.hexdigest()[:16]
