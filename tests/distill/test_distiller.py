@@ -146,3 +146,41 @@ def test_bad_hyperparameters_are_named(student, arguments, message):
             tfkd.Distiller(student).compile(distillation_loss_fn=arguments["distillation_loss"])
         else:
             tfkd.Distiller(student).compile(**arguments)
+
+
+def test_keras_hub_teacher_runs_beside_a_tf_keras_student(student):
+    from tfkd.teachers import TextClassifierTeacher
+
+    teacher = TextClassifierTeacher.from_preset("minilm", num_classes=2, sequence_length=16)
+    texts = ["a fine film", "a dull film", "not good", "truly great"] * 4
+    inputs = {"student": np.random.default_rng(0).integers(0, VOCABULARY_SIZE, (16, SEQUENCE_LENGTH)).astype("int32"),
+              "teacher": teacher.preprocess(texts)}
+    teacher_before = [np.array(w) for w in teacher.model.weights[:3]]
+    student_before = _weights(student)
+    distiller = tfkd.Distiller(student, teacher.model, alpha=0.5, temperature=2.0)
+    distiller.compile(optimizer="adam")
+    history = distiller.fit(tf.data.Dataset.from_tensor_slices((inputs, np.arange(16) % 2)).batch(8),
+                            epochs=1, verbose=0)
+    assert np.isfinite(history.history["distillation_loss"][-1])
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(teacher_before, teacher.model.weights[:3]))
+    assert any(not np.array_equal(a, b) for a, b in zip(student_before, student.get_weights()))
+
+
+def test_labels_outside_the_class_range_are_refused(student, token_data):
+    ids, labels, logits = token_data
+    distiller = tfkd.Distiller(student)
+    distiller.compile(optimizer="adam")
+    bad = labels.copy()
+    bad[3] = 2
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be in \[0, num_classes\)"):
+        distiller.fit(tfkd.logits_dataset(ids, bad, logits, 32), epochs=1, verbose=0)
+
+
+def test_a_nan_loss_stops_training_naming_the_loss(student, token_data):
+    ids, labels, logits = token_data
+    poisoned = logits.copy()
+    poisoned[0] = np.nan
+    distiller = tfkd.Distiller(student)
+    distiller.compile(optimizer="adam")
+    with pytest.raises(FloatingPointError, match="distillation_loss became nan at batch 0: training stopped"):
+        distiller.fit(tfkd.logits_dataset(ids, labels, poisoned, 32), epochs=2, verbose=0)

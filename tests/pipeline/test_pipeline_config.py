@@ -16,7 +16,7 @@ def test_integers_are_accepted_for_float_settings():
 
 @pytest.mark.parametrize("values, message", [
     ({"studnet": "cnn"}, r"unknown config key\(s\) \['studnet'\]; allowed keys: \['alpha', "),
-    ({"student": "gpt"}, r"'student' must be one of \['average_embedding', 'cnn'\]; received 'gpt'"),
+    ({"student": "gpt"}, r"'student' must be one of \['average_embedding', 'bilstm', 'cnn', 'transformer'\]; received 'gpt'"),
     ({"dataset": "sst5"}, r"'dataset' must be one of \['mr', 'imdb_reviews', 'glue/sst2'\] or a data file path"),
     ({"distill_epochs": "ten"}, r"'distill_epochs' must be a int; received distill_epochs='ten'"),
     ({"seed": True}, r"'seed' must be a int; received seed=True"),

@@ -80,4 +80,4 @@ def test_cli_rejects_a_bad_student_naming_the_choices(tmp_path):
     result = subprocess.run([sys.executable, "-m", "tfkd", "run", "--student", "gpt", "--output", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
-    assert "'student' must be one of ['average_embedding', 'cnn']; received 'gpt'" in result.stderr
+    assert "'student' must be one of ['average_embedding', 'bilstm', 'cnn', 'transformer']; received 'gpt'" in result.stderr

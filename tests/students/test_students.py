@@ -5,16 +5,35 @@ import pytest
 
 import tfkd
 from tfkd.students import STUDENTS
-from tests.conftest import SEQUENCE_LENGTH, VOCABULARY_SIZE, assert_tflite_matches
+from tfkd._keras import keras
+from tests.conftest import SEQUENCE_LENGTH, VOCABULARY_SIZE
 
 
 @pytest.mark.parametrize("name", sorted(STUDENTS))
-def test_student_outputs_logits_and_converts_to_int8(name, token_data):
+def test_student_trains_and_its_int8_tflite_agrees(name, token_data):
+    ids, labels, _ = token_data
+    keras.utils.set_random_seed(0)
+    model = tfkd.students.build(name, VOCABULARY_SIZE, SEQUENCE_LENGTH, 2)
+    assert model.input.dtype == "int32" and model.output.shape[-1] == 2
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(ids, labels, batch_size=32, epochs=3, verbose=0)
+    expected = model.predict(ids[:64], verbose=0)
+    actual = tfkd.TFLiteModel(tfkd.convert(model, "int8", ids)).predict(ids[:64])
+    # int8 rounding: within 10% of the logit range, same top-1 on >= 95% of examples.
+    assert np.abs(actual - expected).max() <= 0.1 * np.ptp(expected)
+    assert (actual.argmax(-1) == expected.argmax(-1)).mean() >= 0.95
+
+
+def test_bilstm_converts_to_plain_ops_without_loops(token_data):
+    from ai_edge_litert.interpreter import Interpreter
+
     ids, _, _ = token_data
-    model = tfkd.students.build(name, VOCABULARY_SIZE, SEQUENCE_LENGTH, 3)
-    assert model.input.dtype == "int32" and model.output.shape[-1] == 3
-    flatbuffer = tfkd.convert(model, "int8", ids)
-    assert_tflite_matches(model, flatbuffer, ids[:40], atol=0.05)
+    model = tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2)
+    ops = {op["op_name"] for op in Interpreter(model_content=tfkd.convert(model, "int8", ids))._get_ops_details()}
+    # Unrolled (see tfkd.convert.converter._unrolled_copy): no WHILE, no fused LSTM op.
+    assert {"FULLY_CONNECTED", "LOGISTIC", "TANH"} <= ops
+    assert not ops & {"WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 
 
 @pytest.mark.parametrize("name", sorted(STUDENTS))
@@ -25,7 +44,7 @@ def test_functional_config_round_trips(name):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (("lstm_xl", 50, 16, 2), r"Unknown student 'lstm_xl'; choose one of \['average_embedding', 'cnn'\]"),
+    (("lstm_xl", 50, 16, 2), r"Unknown student 'lstm_xl'; choose one of \['average_embedding', 'bilstm', 'cnn', 'transformer'\]"),
     (("cnn", 0, 16, 2), r"`vocabulary_size` must be a positive integer; received vocabulary_size=0"),
     (("cnn", 50, 16.0, 2), r"`sequence_length` must be a positive integer; received sequence_length=16.0"),
     (("cnn", 50, 16, 0), r"`num_classes` must be a positive integer; received num_classes=0"),

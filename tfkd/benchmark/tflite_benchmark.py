@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from tfkd.benchmark.model_result import ModelResult
-from tfkd.convert.tflite_model import TFLiteModel
+from tfkd.convert.tflite_model import TFLiteModel, example_at, match_input
 from tfkd.progress import progress
 
 
@@ -51,7 +51,7 @@ class TFLiteBenchmark:
         tflite = TFLiteModel(model, num_threads=self.num_threads)
         labels = np.asarray(labels)
         count = _check_inputs(tflite, inputs, labels)
-        rows = [_row(inputs, i) for i in range(count)]
+        rows = [example_at(inputs, i) for i in range(count)]
         logits = np.concatenate([tflite.invoke(row) for row in progress(rows, f"accuracy {name}")], axis=0)
         predictions = logits.argmax(axis=-1)
         latencies = self._latencies(tflite, rows)
@@ -89,28 +89,19 @@ def macro_f1(labels, predictions):
 
 
 def _check_inputs(tflite, inputs, labels):
-    expected = tflite.input_shapes()
-    given = {name: np.asarray(value) for name, value in inputs.items()} if isinstance(inputs, dict) \
-        else {"inputs": np.asarray(inputs)}
+    given = {name: np.asarray(value) for name, value in
+             (inputs.items() if isinstance(inputs, dict) else [("inputs", inputs)])}
     count = len(next(iter(given.values())))
     if count == 0:
         raise ValueError(f"the dataset for {tflite.path} is empty; need at least one example")
     if len(labels) != count:
         raise ValueError(f"{count} inputs but {len(labels)} labels")
-    if len(given) != len(expected):
-        raise ValueError(f"{tflite.path} takes inputs {sorted(expected)}; received {sorted(given)}")
-    for (model_name, (shape, dtype)), (data_name, array) in zip(sorted(expected.items()), sorted(given.items())):
-        if len(given) > 1:
-            array = next(value for key, value in given.items() if key in model_name)
-        if tuple(array.shape[1:]) != tuple(shape[1:]) or np.issubdtype(array.dtype, np.floating) != \
-                np.issubdtype(dtype, np.floating):
+    for model_name, (shape, dtype) in tflite.input_shapes().items():
+        data_name = next(iter(given)) if len(given) == 1 else match_input(model_name, given)
+        array = given[data_name]
+        if tuple(array.shape[1:]) != tuple(shape[1:]) or \
+                np.issubdtype(array.dtype, np.floating) != np.issubdtype(dtype, np.floating):
             raise ValueError(f"dataset input {data_name!r} has per-example shape {tuple(array.shape[1:])} and "
                              f"dtype {array.dtype}; {tflite.path} input {model_name!r} expects shape "
-                             f"{tuple(int(s) for s in shape[1:])} and dtype {np.dtype(dtype)}")
+                             f"{tuple(int(size) for size in shape[1:])} and dtype {np.dtype(dtype)}")
     return count
-
-
-def _row(inputs, index):
-    if isinstance(inputs, dict):
-        return {name: np.asarray(value)[index:index + 1] for name, value in inputs.items()}
-    return np.asarray(inputs)[index:index + 1]

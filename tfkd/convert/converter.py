@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tfkd._keras import tf
+from tfkd._keras import keras, tf
 from tfkd.data.cache import write_bytes_atomic
 
 MODES = ("float32", "float16", "dynamic", "int8")
@@ -12,8 +12,9 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
             sequence_length=None):
     """Converts a Keras model (tf_keras or Keras 3) to a TFLite flatbuffer with a batch-1 signature.
 
-    The fixed [1, sequence_length] signature lets LSTMs fuse into
-    UNIDIRECTIONAL_SEQUENCE_LSTM (a dynamic batch fails on TensorListReserve).
+    The signature is fixed to [1, sequence_length] (a dynamic batch fails on
+    TensorListReserve for LSTMs) and recurrent layers are unrolled, which
+    keeps their outputs equal to Keras's (see `_unrolled_copy`).
     In `"int8"` mode weights and activations are int8 and so is the output
     (its scale and zero point are in the file); integer token ids stay int32.
 
@@ -43,8 +44,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {list(MODES)}; received mode={mode!r}")
     signature = input_signature(model, sequence_length)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [_serving_function(model, signature)], _variable_holder(model))
+    converter = _converter(model, signature)
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
@@ -97,6 +97,49 @@ def _checked(array, spec, name):
                              f"{spec.dtype.name} (e.g. token ids must be integers, not floats)")
         array = array.astype(spec.dtype.as_numpy_dtype)
     return array
+
+
+def _converter(model, signature):
+    if isinstance(model, keras.Model):
+        # tf_keras models go through from_keras_model (a SavedModel trace), which keeps the
+        # markers that fuse LSTMs into UNIDIRECTIONAL_SEQUENCE_LSTM; a plain tf.function trace
+        # leaves a WHILE loop whose int8 calibration crashes the converter (measured here).
+        return tf.lite.TFLiteConverter.from_keras_model(_batch_one_clone(model, signature))
+    return tf.lite.TFLiteConverter.from_concrete_functions(
+        [_serving_function(model, signature)], _variable_holder(model))
+
+
+def _batch_one_clone(model, signature):
+    """The same model (same weights) rebuilt on inputs with batch size 1."""
+    if isinstance(signature, dict):
+        inputs = {name: keras.Input(batch_shape=spec.shape, dtype=spec.dtype, name=name)
+                  for name, spec in signature.items()}
+    else:
+        inputs = keras.Input(batch_shape=signature.shape, dtype=signature.dtype, name=signature.name)
+    clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _unrolled_copy(layer):
+    """A fresh copy of `layer`, recurrent layers unrolled.
+
+    Fused UNIDIRECTIONAL_SEQUENCE_LSTM ops gave logits off by up to 8 (the
+    Keras model's own, on a trained BiLSTM student) with TF 2.21, in float32
+    too; unrolled, the LSTM becomes plain FULLY_CONNECTED/LOGISTIC/TANH/MUL
+    ops that match Keras and that TFLite Micro also supports.
+    """
+    config = layer.get_config()
+    _set_unroll(config)
+    return layer.__class__.from_config(config)
+
+
+def _set_unroll(config):
+    if "unroll" in config:
+        config["unroll"] = True
+    for key in ("layer", "backward_layer"):
+        if isinstance(config.get(key), dict) and "config" in config[key]:
+            _set_unroll(config[key]["config"])
 
 
 def _serving_function(model, signature):

@@ -40,7 +40,7 @@ class TFLiteModel:
     def invoke(self, sample):
         """Runs one example (batch 1: an array, or a dict by input name); returns float output [1, ...]."""
         for detail in self.input_details:
-            value = sample[_input_key(detail, sample)] if isinstance(sample, dict) else sample
+            value = sample[match_input(detail["name"], sample)] if isinstance(sample, dict) else sample
             self.interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"]).reshape(detail["shape"]))
         self.interpreter.invoke()
         detail = self.output_details[0]
@@ -53,7 +53,7 @@ class TFLiteModel:
     def predict(self, inputs):
         """Outputs for every example of `inputs` ([n, ...] array or dict of arrays), run one at a time."""
         count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
-        rows = [self.invoke(_row(inputs, i)) for i in range(count)]
+        rows = [self.invoke(example_at(inputs, i)) for i in range(count)]
         return np.concatenate(rows, axis=0) if rows else np.zeros((0,), np.float32)
 
     def input_shapes(self):
@@ -75,15 +75,20 @@ def _read(model):
     return path, content
 
 
-def _row(inputs, index):
+def example_at(inputs, index):
+    """Example `index` of an array or dict of arrays, as a batch of one."""
     if isinstance(inputs, dict):
         return {name: np.asarray(value)[index:index + 1] for name, value in inputs.items()}
     return np.asarray(inputs)[index:index + 1]
 
 
-def _input_key(detail, sample):
-    # Converted signatures name inputs like "serving_default_token_ids:0" or "inputs_token_ids".
-    for key in sample:
-        if detail["name"] == key or key in detail["name"]:
-            return key
-    raise ValueError(f"no value for TFLite input {detail['name']!r}; received keys {sorted(sample)}")
+def match_input(model_input_name, names):
+    """Which of `names` feeds the TFLite input `model_input_name`.
+
+    Converted signatures name inputs like "serving_default_token_ids:0" or
+    "token_ids"; a data key matches when it is contained in that name.
+    """
+    for name in names:
+        if model_input_name == name or name in model_input_name:
+            return name
+    raise ValueError(f"no value for TFLite input {model_input_name!r}; received keys {sorted(names)}")

@@ -1,5 +1,7 @@
 """`Distiller`: a Keras model that trains a student on labels and a teacher's logits."""
 
+import math
+
 from tfkd._keras import keras, register, tf
 from tfkd.distill import losses
 
@@ -116,6 +118,13 @@ class Distiller(keras.Model):
         compiled = self.compiled_metrics.metrics if self.compiled_metrics is not None else []
         return list(self.loss_trackers.values()) + compiled
 
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, stopping with a message naming the loss that became NaN or infinite."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(callback, StopOnNaNLoss) for callback in callbacks):
+            callbacks.append(StopOnNaNLoss())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
     def call(self, inputs, training=False):
         return self.student(_student_inputs(inputs), training=training)
 
@@ -142,6 +151,7 @@ class Distiller(keras.Model):
         the single-device gradient.
         """
         _check_same_shape(teacher_logits, student_logits)
+        y = _checked_labels(y, student_logits)
         student_loss = self.student_loss_fn(y, student_logits)
         distillation_loss = self.distillation_loss_fn(teacher_logits, student_logits, self.temperature)
         values = {
@@ -186,6 +196,37 @@ class Distiller(keras.Model):
             self.loss_trackers[name].update_state(value)
         self.compiled_metrics.update_state(y, student_logits, sample_weight)
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+class StopOnNaNLoss(keras.callbacks.Callback):
+    """Stops training when a loss is NaN or infinite, naming which one."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name in ("student_loss", "distillation_loss", "loss"):
+            value = (logs or {}).get(name)
+            if value is not None and not math.isfinite(float(value)):
+                self.model.stop_training = True
+                raise FloatingPointError(
+                    f"{name} became {value} at batch {batch}: training stopped. "
+                    + _NAN_HINTS.get(name, "Lower the learning rate or check the inputs."))
+
+
+_NAN_HINTS = {
+    "student_loss": "Check the labels and the student's outputs (are they logits?), or lower the learning rate.",
+    "distillation_loss": "Check the teacher's logits for NaN/inf (cached logits too) and the temperature.",
+}
+
+
+def _checked_labels(labels, student_logits):
+    """Labels as int32, asserted to lie in [0, num_classes): the cross-entropy
+    op would otherwise return NaN on GPU or a less specific error on CPU."""
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+    num_classes = tf.shape(student_logits)[-1]
+    message = "labels must be in [0, num_classes) where num_classes is the student's number of logits"
+    with tf.control_dependencies([
+            tf.debugging.assert_non_negative(labels, message=message),
+            tf.debugging.assert_less(labels, num_classes, message=message)]):
+        return tf.identity(labels)
 
 
 def _frozen(teacher):

