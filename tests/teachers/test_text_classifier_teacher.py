@@ -53,3 +53,9 @@ def test_offline_preset_error_names_the_bundled_teacher():
 def test_load_of_a_folder_without_a_teacher_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="model.keras is missing"):
         TextClassifierTeacher.load(tmp_path)
+
+
+def test_length_bucketed_logits_equal_fully_padded_ones(teacher):
+    texts = TEXTS + ["a", "an entirely different and much longer review of a film that goes on"]
+    expected = np.asarray(teacher.model.predict_on_batch(texts))  # padded to 16 by the preprocessor
+    np.testing.assert_allclose(teacher.logits(texts, batch_size=2), expected, atol=1e-4)

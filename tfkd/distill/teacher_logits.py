@@ -23,9 +23,10 @@ def cache_teacher_logits(teacher, texts, path=None, batch_size=64, description="
     instead of recomputed.
 
     Args:
-        teacher: a Keras model whose `predict_on_batch` takes a list of texts
-            (a keras-hub classifier with its preprocessor), or any callable
-            mapping a list of texts to logits of shape [batch, classes].
+        teacher: a `tfkd.teachers.TextClassifierTeacher` (batches by length
+            itself), a Keras model whose `predict_on_batch` takes a list of
+            texts (a keras-hub classifier with its preprocessor), or any
+            callable mapping a list of texts to logits [batch, classes].
         texts: sequence of str.
         path: str, Path or None; an .npz file to reuse or write.
         batch_size: int, default 64.
@@ -36,10 +37,13 @@ def cache_teacher_logits(teacher, texts, path=None, batch_size=64, description="
     texts = list(texts)
     if path is not None and pathlib.Path(path).exists():
         return load_teacher_logits(path, texts)
-    predict = getattr(teacher, "predict_on_batch", teacher)
-    batches = [texts[start:start + batch_size] for start in range(0, len(texts), batch_size)]
-    logits = np.concatenate(
-        [np.asarray(predict(batch), np.float32) for batch in progress(batches, description)], axis=0)
+    if callable(getattr(teacher, "logits", None)):  # a tfkd teacher batches (by length) itself
+        logits = np.asarray(teacher.logits(texts, batch_size=batch_size), np.float32)
+    else:
+        predict = getattr(teacher, "predict_on_batch", teacher)
+        batches = [texts[start:start + batch_size] for start in range(0, len(texts), batch_size)]
+        logits = np.concatenate(
+            [np.asarray(predict(batch), np.float32) for batch in progress(batches, description)], axis=0)
     if path is not None:
         buffer = io.BytesIO()
         np.savez(buffer, logits=logits, keys=text_keys(texts))

@@ -20,7 +20,11 @@ class PipelineConfig:
             the demo under 20 minutes on 2 cores (about 7 minutes of it);
             a second epoch took MR validation accuracy from 84.7% to 85.3%
             here and doubles that time.
-        vectorizer: "wordpiece" or "word"; vocabulary_size; sequence_length.
+        vectorizer: "word" or "wordpiece"; vocabulary_size; sequence_length.
+            Word ids are the default here: on MR (seed 0) the distilled CNN
+            scored 77.0% test accuracy with 8,000 words against 74.9% with
+            WordPiece (2,926 pieces), and they skip WordPiece's 40-50 s of
+            vocabulary learning.
         student: a zoo name ("cnn", "average_embedding").
         alpha: weight of the hard (label) loss in [0, 1]; temperature > 0.
         distill_epochs: most epochs of distillation (early stopping on
@@ -38,7 +42,7 @@ class PipelineConfig:
     teacher_epochs: int = 1
     teacher_learning_rate: float = 5e-5
     teacher_batch_size: int = 32
-    vectorizer: str = "wordpiece"
+    vectorizer: str = "word"
     vocabulary_size: int = 8000
     sequence_length: int = 64
     student: str = "cnn"

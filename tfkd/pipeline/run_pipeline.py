@@ -21,6 +21,7 @@ from tfkd.data import TextVectorizer, load
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.pipeline.pipeline_config import PipelineConfig
+from tfkd.progress import keras_verbosity
 from tfkd.report import write_report
 from tfkd.teachers import fine_tuned_teacher
 
@@ -54,7 +55,7 @@ def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
         splits, config.teacher_preset, config.teacher_sequence_length, config.teacher_epochs,
         config.teacher_learning_rate, config.teacher_batch_size, config.seed))
     logits = run.stage("teacher logits", lambda: {
-        split: cache_teacher_logits(teacher.model, splits[split].texts, run.path(f"teacher_logits_{split}.npz"))
+        split: cache_teacher_logits(teacher, splits[split].texts, run.path(f"teacher_logits_{split}.npz"))
         for split in ("train", "validation")})
     data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
                                   shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
@@ -133,7 +134,7 @@ def _distilled_student(run, vectorizer, splits, data):
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length, splits.num_classes)
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
     _distiller(student, config).fit(data["train"], validation_data=data["validation"],
-                                    epochs=config.distill_epochs, callbacks=[stop], verbose=2)
+                                    epochs=config.distill_epochs, callbacks=[stop], verbose=keras_verbosity())
     student.save(path)
     return student
 
@@ -146,7 +147,7 @@ def _pruned_student(run, student, data):
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
     _distiller(wrapped, config).fit(data["train"], validation_data=data["validation"], epochs=config.prune_epochs,
-                                    callbacks=pruning_callbacks(), verbose=2)
+                                    callbacks=pruning_callbacks(), verbose=keras_verbosity())
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
