@@ -22,9 +22,9 @@ class PipelineConfig:
             here and doubles that time.
         vectorizer: "word" or "wordpiece"; vocabulary_size; sequence_length.
             Word ids are the default here: on MR (seed 0) the distilled CNN
-            scored 77.0% test accuracy with 8,000 words against 74.9% with
-            WordPiece (2,926 pieces), and they skip WordPiece's 40-50 s of
-            vocabulary learning.
+            scored 77.1% test accuracy with 8,000 words against 75.2% with
+            WordPiece (2,926 pieces; benchmarks/results/student_defaults.json),
+            and they skip WordPiece's 40-50 s of vocabulary learning.
         student: a zoo name ("cnn", "average_embedding").
         alpha: weight of the hard (label) loss in [0, 1]; temperature > 0.
         distill_epochs: most epochs of distillation (early stopping on

@@ -7,7 +7,6 @@ and a finished one is not recomputed.
 
 import json
 import pathlib
-import platform
 import time
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from tfkd import students
 from tfkd._keras import keras, set_seed, tf
 from tfkd.benchmark import ModelResult, TFLiteBenchmark
+from tfkd.benchmark.machine import machine_info
 from tfkd.compress import prune, pruning_callbacks, sparsity_report, strip_pruning
 from tfkd.convert import convert
 from tfkd.data import TextVectorizer, load
@@ -26,6 +26,7 @@ from tfkd.report import write_report
 from tfkd.teachers import fine_tuned_teacher
 
 CONFIG_FILE = "config.json"
+TIMINGS_FILE = "stage_seconds.json"
 
 
 def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
@@ -76,7 +77,6 @@ class _Run:
 
     def __init__(self, directory, config, log):
         self.directory, self.config, self._log = directory, config, log
-        self.timings = {}
 
     def path(self, name):
         return self.directory / name
@@ -99,9 +99,22 @@ class _Run:
         self.log(f"== {name}")
         start = time.perf_counter()
         result = function()
-        self.timings[name] = round(time.perf_counter() - start, 1)
-        self.log(f"   {name} done in {self.timings[name]:.1f} s")
+        seconds = round(time.perf_counter() - start, 1)
+        self.log(f"   {name} done in {seconds:.1f} s")
+        self._record_time(name, seconds)
         return result
+
+    @property
+    def timings(self):
+        """Seconds each stage took when it was computed (a resumed stage keeps its first time)."""
+        path = self.path(TIMINGS_FILE)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _record_time(self, name, seconds):
+        timings = self.timings
+        if name not in timings:
+            timings[name] = seconds
+            write_bytes_atomic(self.path(TIMINGS_FILE), json.dumps(timings, indent=2).encode(), overwrite=True)
 
     def log(self, message):
         self._log(message)
@@ -204,8 +217,7 @@ def _report(run, results, splits, teacher, pruned):
         "teacher": teacher.info,
         "sparsity": sparsity_report(pruned),
         "stage_seconds": run.timings,
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "python": platform.python_version(), "tensorflow": tf.__version__},
+        "machine": machine_info(),
     }
     table = write_report(run.directory, results, header, details, baseline=results[0].name)
     run.log("\n" + table)
