@@ -100,8 +100,8 @@ class TextClassifierTeacher:
                 yield {name: value[rows, :width] for name, value in features.items()}, train.labels[rows]
 
         spec = ({name: tf.TensorSpec([None, None], tf.int32) for name in features}, tf.TensorSpec([None], tf.int32))
-        num_batches = sum(-(-len(chunk) // batch_size) for chunk in np.array_split(
-            np.arange(len(lengths)), range(50 * batch_size, len(lengths), 50 * batch_size)))
+        # Chunks are whole multiples of batch_size, so the count is that of plain batching.
+        num_batches = -(-len(lengths) // batch_size)
         train_data = (tf.data.Dataset.from_generator(batches, output_signature=spec)
                       .apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(2))
         validation_data = tf.data.Dataset.from_tensor_slices(
