@@ -33,3 +33,51 @@ def test_cached_logits_for_other_texts_are_refused(tmp_path):
         load_teacher_logits(path, TEXTS[:9])
     with pytest.raises(ValueError, match="computed for other texts \\(first difference at example 3\\)"):
         load_teacher_logits(path, TEXTS[:3] + ["changed"] + TEXTS[4:])
+
+
+def test_pseudo_labels_are_the_teachers_argmax_above_the_confidence(token_data):
+    from tfkd.distill import pseudo_label_dataset
+
+    ids, labels, logits = token_data
+    logits = logits.copy()
+    logits[:10] = [0.1, 0.0]  # ten unsure examples (top probability 0.525)
+    dataset, kept = pseudo_label_dataset(ids, logits, batch_size=300, min_confidence=0.6)
+    x, pseudo, teacher = next(iter(dataset))
+    assert kept == len(ids) - 10 == len(pseudo)
+    np.testing.assert_array_equal(pseudo.numpy(), logits[10:].argmax(-1))
+    np.testing.assert_array_equal(x.numpy(), ids[10:])
+    _, kept_all = pseudo_label_dataset(ids, logits, min_confidence=0.0)
+    assert kept_all == len(ids)
+
+
+def test_training_on_pseudo_labels_learns_the_teachers_rule(student, token_data):
+    from tfkd._keras import keras
+    from tfkd.distill import pseudo_label_dataset
+
+    ids, _, logits = token_data  # the labels are never used
+    dataset, _ = pseudo_label_dataset(ids, logits, shuffle=True, seed=0)
+    distiller = tfkd.Distiller(student, alpha=1.0)
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-2))
+    distiller.fit(dataset, epochs=8, verbose=0)
+    assert (student.predict(ids, verbose=0).argmax(-1) == logits.argmax(-1)).mean() > 0.9
+
+
+@pytest.mark.parametrize("value, ok", [(-0.01, False), (0.0, True), (0.99, True), (1.0, False)],
+                         ids=["-0.01", "0", "0.99", "1"])
+def test_min_confidence_boundaries(token_data, value, ok):
+    from tfkd.distill import pseudo_label_dataset
+
+    ids, _, logits = token_data
+    if ok:
+        pseudo_label_dataset(ids, logits, min_confidence=value)
+    else:
+        with pytest.raises(ValueError, match=rf"`min_confidence` must be in \[0, 1\); received min_confidence={value}"):
+            pseudo_label_dataset(ids, logits, min_confidence=value)
+
+
+def test_no_confident_example_is_refused(token_data):
+    from tfkd.distill import pseudo_label_dataset
+
+    ids, _, _ = token_data
+    with pytest.raises(ValueError, match="no example has teacher confidence >= 0.9"):
+        pseudo_label_dataset(ids, np.zeros((len(ids), 2), np.float32), min_confidence=0.9)

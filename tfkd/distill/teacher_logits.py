@@ -94,3 +94,37 @@ def logits_dataset(x, y, teacher_logits, batch_size=32, shuffle=False, seed=None
     if shuffle:
         dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def pseudo_label_dataset(x, teacher_logits, batch_size=32, min_confidence=0.0, shuffle=False, seed=None):
+    """Hard-target distillation data: the teacher's argmax as labels for unlabelled inputs.
+
+    Yields `(x, teacher_label, teacher_logits)` batches, so a teacher-less
+    `Distiller` trains on them as on labelled data (alpha=1 uses the hard
+    targets alone; a smaller alpha blends in the soft ones).
+
+    Args:
+        x: array [n, ...] of student inputs for unlabelled texts.
+        teacher_logits: float array [n, classes].
+        batch_size: int, default 32.
+        min_confidence: float in [0, 1); keep examples whose top teacher
+            probability is at least this. Default 0 (keep all).
+        shuffle, seed: as in `logits_dataset`.
+
+    Returns:
+        (`tf.data.Dataset`, number of examples kept).
+
+    Raises:
+        ValueError: `min_confidence` outside [0, 1), or no example left.
+    """
+    if isinstance(min_confidence, bool) or not 0.0 <= min_confidence < 1.0:
+        raise ValueError(f"`min_confidence` must be in [0, 1); received min_confidence={min_confidence!r}")
+    teacher_logits = np.asarray(teacher_logits, np.float32)
+    probabilities = np.exp(teacher_logits - teacher_logits.max(axis=-1, keepdims=True))
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
+    keep = np.flatnonzero(probabilities.max(axis=-1) >= min_confidence)
+    if keep.size == 0:
+        raise ValueError(f"no example has teacher confidence >= {min_confidence}; lower `min_confidence`")
+    labels = teacher_logits.argmax(axis=-1).astype(np.int32)
+    dataset = logits_dataset(np.asarray(x)[keep], labels[keep], teacher_logits[keep], batch_size, shuffle, seed)
+    return dataset, int(keep.size)
