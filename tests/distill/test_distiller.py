@@ -184,3 +184,24 @@ def test_a_nan_loss_stops_training_naming_the_loss(student, token_data):
     distiller.compile(optimizer="adam")
     with pytest.raises(FloatingPointError, match="distillation_loss became nan at batch 0: training stopped"):
         distiller.fit(tfkd.logits_dataset(ids, labels, poisoned, 32), epochs=2, verbose=0)
+
+
+def test_checkpoint_backup_and_tensorboard_callbacks_work(student, token_data, tmp_path):
+    ids, labels, logits = token_data
+    data = tfkd.logits_dataset(ids, labels, logits, 64)
+    distiller = tfkd.Distiller(student)
+    distiller.compile(optimizer="adam", metrics=["accuracy"])
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.weights.h5"), monitor="val_accuracy", mode="max",
+                                        save_best_only=True, save_weights_only=True),
+        keras.callbacks.BackupAndRestore(str(tmp_path / "backup")),
+        keras.callbacks.TensorBoard(str(tmp_path / "logs")),
+    ]
+    distiller.fit(data, validation_data=data, epochs=2, callbacks=callbacks, verbose=0)
+    assert (tmp_path / "best.weights.h5").exists() and any((tmp_path / "logs").rglob("events.out.tfevents.*"))
+    restored = tfkd.Distiller(tfkd.students.build("cnn", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2))
+    restored.compile(optimizer="adam", metrics=["accuracy"])
+    restored.fit(data.take(1), epochs=1, verbose=0)  # build the variables
+    restored.load_weights(str(tmp_path / "best.weights.h5"))
+    assert restored.evaluate(data, verbose=0, return_dict=True)["accuracy"] == pytest.approx(
+        max(distiller.history.history["val_accuracy"]))
