@@ -1,6 +1,7 @@
 """Progress bars for long loops (tqdm when installed, else a plain pass-through)."""
 
 import os
+import sys
 
 
 def progress(iterable, description, total=None):
@@ -20,6 +21,4 @@ def progress(iterable, description, total=None):
 
 def keras_verbosity():
     """Keras `verbose`: a live progress bar on a terminal, one line per epoch in a log."""
-    import sys
-
     return 1 if sys.stdout.isatty() else 2

@@ -45,9 +45,9 @@ def test_functional_config_round_trips(name):
 
 @pytest.mark.parametrize("arguments, message", [
     (("lstm_xl", 50, 16, 2), r"Unknown student 'lstm_xl'; choose one of \['average_embedding', 'bilstm', 'cnn', 'transformer'\]"),
-    (("cnn", 0, 16, 2), r"`vocabulary_size` must be a positive integer; received vocabulary_size=0"),
-    (("cnn", 50, 16.0, 2), r"`sequence_length` must be a positive integer; received sequence_length=16.0"),
-    (("cnn", 50, 16, 0), r"`num_classes` must be a positive integer; received num_classes=0"),
+    (("cnn", 0, 16, 2), r"`vocabulary_size` must be an integer >= 1; received vocabulary_size=0"),
+    (("cnn", 50, 16.0, 2), r"`sequence_length` must be an integer >= 1; received sequence_length=16.0"),
+    (("cnn", 50, 16, 0), r"`num_classes` must be an integer >= 1; received num_classes=0"),
 ], ids=["name", "vocabulary", "length-float", "classes"])
 def test_bad_arguments_are_named(arguments, message):
     with pytest.raises(ValueError, match=message):

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from tfkd._checks import check_integer
 from tfkd.benchmark.model_result import ModelResult
 from tfkd.convert.tflite_model import TFLiteModel, example_at, match_input
 from tfkd.progress import progress
@@ -26,10 +27,10 @@ class TFLiteBenchmark:
     """
 
     def __init__(self, num_threads=1, warmup=20, runs=200, seed=0):
-        for name, value, least in (("num_threads", num_threads, 1), ("warmup", warmup, 0), ("runs", runs, 1)):
-            if not isinstance(value, int) or value < least:
-                raise ValueError(f"`{name}` must be an integer >= {least}; received {name}={value!r}")
-        self.num_threads, self.warmup, self.runs, self.seed = num_threads, warmup, runs, seed
+        self.num_threads = check_integer("num_threads", num_threads, 1)
+        self.warmup = check_integer("warmup", warmup, 0)
+        self.runs = check_integer("runs", runs, 1)
+        self.seed = seed
 
     def run(self, name, model, inputs, labels, parameters=None, nonzero_parameters=None):
         """Benchmarks one model on a labelled dataset.

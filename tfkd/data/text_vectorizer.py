@@ -6,6 +6,7 @@ import pathlib
 
 import numpy as np
 
+from tfkd._checks import check_integer
 from tfkd._keras import keras_hub, tf
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.data.preprocess import remove_stopwords, word_tokenize
@@ -50,14 +51,10 @@ class TextVectorizer:
                  stopwords=False, tokenizer="regex", vocabulary=None):
         if kind not in KINDS:
             raise ValueError(f"`kind` must be one of {list(KINDS)}; received kind={kind!r}")
-        for name, value, least in (("vocabulary_size", vocabulary_size, len(RESERVED_TOKENS) + 1),
-                                   ("sequence_length", sequence_length, 1)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-                raise ValueError(f"`{name}` must be an integer >= {least}; received {name}={value!r}")
         word_tokenize("", tokenizer)  # validates `tokenizer`
         self.kind = kind
-        self.vocabulary_size = int(vocabulary_size)
-        self.sequence_length = int(sequence_length)
+        self.vocabulary_size = check_integer("vocabulary_size", vocabulary_size, len(RESERVED_TOKENS) + 1)
+        self.sequence_length = check_integer("sequence_length", sequence_length, 1)
         self.lowercase = bool(lowercase)
         self.stopwords = bool(stopwords)
         self.tokenizer = tokenizer

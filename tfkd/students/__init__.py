@@ -1,5 +1,7 @@
 """The student zoo: small tf_keras models over fixed-length int32 token ids, returning logits."""
 
+from tfkd._checks import check_integer
+
 from tfkd.students.average_embedding import build_average_embedding
 from tfkd.students.bilstm import build_bilstm
 from tfkd.students.cnn import build_cnn
@@ -38,11 +40,9 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
     """
     if architecture not in STUDENTS:
         raise ValueError(f"Unknown student {architecture!r}; choose one of {sorted(STUDENTS)}")
-    for argument, value in (("vocabulary_size", vocabulary_size), ("sequence_length", sequence_length),
-                            ("num_classes", num_classes)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"`{argument}` must be a positive integer; received {argument}={value!r}")
-    return STUDENTS[architecture](vocabulary_size, sequence_length, num_classes, **kwargs)
+    return STUDENTS[architecture](check_integer("vocabulary_size", vocabulary_size, 1),
+                                  check_integer("sequence_length", sequence_length, 1),
+                                  check_integer("num_classes", num_classes, 1), **kwargs)
 
 
 __all__ = ["PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
