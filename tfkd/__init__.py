@@ -4,7 +4,8 @@ from tfkd import _keras  # noqa: F401  (must run before anything imports TensorF
 from tfkd import compress, data, students
 from tfkd.compress import prune
 from tfkd.convert import TFLiteModel, convert
-from tfkd.distill import DistillationLoss, Distiller, cache_teacher_logits, logits_dataset, losses
+from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, FeatureDistillation,
+                         cache_teacher_logits, logits_dataset, losses)
 from tfkd.benchmark import TFLiteBenchmark
 from tfkd.pipeline import PipelineConfig, run_pipeline
 from tfkd import teachers
@@ -13,7 +14,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DistillationLoss",
+    "DistillationSchedule",
     "Distiller",
+    "FeatureDistillation",
     "PipelineConfig",
     "TFLiteBenchmark",
     "TFLiteModel",

@@ -8,13 +8,14 @@ from tests.conftest import assert_tflite_matches
 
 # Tolerances on logits of the tiny CNN (|logits| < 1): float32 is exact up to
 # float error; float16 weights and int8 quantization add their rounding.
-TOLERANCE = {"float32": 1e-5, "float16": 5e-3, "dynamic": 2e-2, "int8": 5e-2}
+# int16 activations leave far less rounding than int8.
+TOLERANCE = {"float32": 1e-5, "float16": 5e-3, "dynamic": 2e-2, "int8": 5e-2, "int16x8": 5e-3}
 
 
 @pytest.mark.parametrize("mode", sorted(TOLERANCE))
 def test_each_mode_matches_keras(student, token_data, mode):
     ids, _, _ = token_data
-    flatbuffer = tfkd.convert(student, mode, ids if mode == "int8" else None)
+    flatbuffer = tfkd.convert(student, mode, ids if mode in ("int8", "int16x8") else None)
     assert_tflite_matches(student, flatbuffer, ids[:40], atol=TOLERANCE[mode])
 
 
@@ -25,6 +26,14 @@ def test_int8_keeps_int32_ids_and_outputs_int8_with_its_quantization(student, to
     assert model.input_details[0]["dtype"] == np.int32
     assert list(model.input_details[0]["shape"]) == [1, 16]  # fixed batch-1 signature
     assert detail["dtype"] == np.int8 and detail["quantization"][0] > 0
+
+
+def test_int16x8_has_int16_output_and_needs_representative_data(student, token_data):
+    ids, _, _ = token_data
+    model = tfkd.TFLiteModel(tfkd.convert(student, "int16x8", ids, num_samples=10))
+    assert model.output_details[0]["dtype"] == np.int16 and model.input_details[0]["dtype"] == np.int32
+    with pytest.raises(ValueError, match="mode='int16x8' needs `representative_data`"):
+        tfkd.convert(student, "int16x8")
 
 
 def test_output_file_is_written_and_never_overwritten(student, token_data, tmp_path):
@@ -51,5 +60,5 @@ def test_bad_representative_data_is_explained(student, data, message):
 
 
 def test_unknown_mode_lists_the_modes(student):
-    with pytest.raises(ValueError, match=r"`mode` must be one of \['float32', 'float16', 'dynamic', 'int8'\]; received mode='int4'"):
+    with pytest.raises(ValueError, match=r"`mode` must be one of \['float32', 'float16', 'dynamic', 'int8', 'int16x8'\]; received mode='int4'"):
         tfkd.convert(student, "int4")

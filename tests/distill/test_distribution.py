@@ -1,4 +1,5 @@
-"""Distiller under tf.distribute.MirroredStrategy (two logical CPUs) gives the single-device step."""
+"""Distiller under tf.distribute.MirroredStrategy (two logical CPUs) gives the single-device step,
+with a feature term, an entropy term and a schedule writing its (mirrored) variables."""
 
 import subprocess
 import sys
@@ -15,15 +16,20 @@ SCRIPT = textwrap.dedent("""
     ids = rng.integers(0, 50, (64, 16)).astype("int32")
     labels = (ids[:, 0] > 25).astype("int32")
     logits = rng.normal(size=(64, 2)).astype("float32")
+    features = rng.normal(size=(64, 8)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((ids, labels, {"logits": logits, "sentence": features})).batch(64)
 
     def one_step(strategy):
         with strategy.scope():
             keras.utils.set_random_seed(0)
             student = tfkd.students.build("average_embedding", 50, 16, 2, dropout=0.0)
-            distiller = tfkd.Distiller(student, alpha=0.5, temperature=2.0)
+            feature = tfkd.FeatureDistillation("hidden", "sentence", teacher_dim=8)
+            distiller = tfkd.Distiller(student, alpha=0.9, temperature=2.0, features=[feature], entropy_weight=0.1)
             distiller.compile(optimizer=keras.optimizers.SGD(0.5))
-        distiller.fit(tfkd.logits_dataset(ids, labels, logits, 64), epochs=1, verbose=0)
-        return student.get_weights()
+        schedule = tfkd.DistillationSchedule(alpha=lambda epoch: 0.5)
+        distiller.fit(data, epochs=1, verbose=0, callbacks=[schedule])
+        assert distiller.alpha == 0.5
+        return student.get_weights() + distiller.projections[0].get_weights()
 
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored.num_replicas_in_sync == 2

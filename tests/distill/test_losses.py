@@ -75,3 +75,21 @@ def test_distillation_loss_object_means_the_function_and_round_trips():
     assert_config_round_trip(loss)
     with pytest.raises(ValueError, match=r"`distillation_loss` must be one of \['kl', 'mse'\]; received 'l1'"):
         DistillationLoss("l1")
+
+
+def test_feature_mse_and_entropy_match_numpy():
+    rng = np.random.default_rng(3)
+    teacher, student = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    np.testing.assert_allclose(losses.feature_mse(teacher, student).numpy(), ((student - teacher) ** 2).mean(-1),
+                               rtol=1e-5)
+    probabilities = np.exp(student) / np.exp(student).sum(-1, keepdims=True)
+    np.testing.assert_allclose(losses.entropy(student).numpy(),
+                               -(probabilities * np.log(probabilities)).sum(-1), rtol=1e-5)
+    # A uniform prediction has the most entropy, ln(classes).
+    np.testing.assert_allclose(losses.entropy(np.zeros((1, 4))).numpy(), [np.log(4)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.1", True], ids=["nan", "inf", "str", "bool"])
+def test_entropy_weight_must_be_a_finite_number(value):
+    with pytest.raises(ValueError, match="`entropy_weight` must be a finite number; received entropy_weight="):
+        losses.check_entropy_weight(value)

@@ -59,3 +59,15 @@ def test_length_bucketed_logits_equal_fully_padded_ones(teacher):
     texts = TEXTS + ["a", "an entirely different and much longer review of a film that goes on"]
     expected = np.asarray(teacher.model.predict_on_batch(texts))  # padded to 16 by the preprocessor
     np.testing.assert_allclose(teacher.logits(texts, batch_size=2), expected, atol=1e-4)
+
+
+def test_word_vectors_are_the_backbones_mean_pooled_output(teacher):
+    words = ["good", "terrible", "film", "[UNK]", "unbelievably"]
+    vectors = teacher.word_vectors(words, batch_size=2)
+    assert vectors.shape == (5, 384) and vectors.dtype == np.float32
+    # Reference: the backbone on one word, averaged over its unpadded tokens.
+    features = teacher.preprocess(["unbelievably"])
+    sequence = np.asarray(teacher.model.backbone(features)["sequence_output"])[0]
+    mask = features["padding_mask"][0].astype(bool)
+    np.testing.assert_allclose(vectors[4], sequence[mask].mean(axis=0), atol=1e-4)
+    assert teacher.model.preprocessor.sequence_length == 16  # restored after the word-length pass

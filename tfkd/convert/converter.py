@@ -1,11 +1,12 @@
-"""Keras model -> TFLite flatbuffer in float32, float16, dynamic-range or full-int8 mode."""
+"""Keras model -> TFLite flatbuffer in float32, float16, dynamic-range, full-int8 or 16x8 mode."""
 
 import numpy as np
 
 from tfkd._keras import keras, tf
 from tfkd.data.cache import write_bytes_atomic
 
-MODES = ("float32", "float16", "dynamic", "int8")
+MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+CALIBRATED_MODES = ("int8", "int16x8")
 
 
 def convert(model, mode="int8", representative_data=None, num_samples=200, output_path=None, overwrite=False,
@@ -17,11 +18,12 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     keeps their outputs equal to Keras's (see `_unrolled_copy`).
     In `"int8"` mode weights and activations are int8 and so is the output
     (its scale and zero point are in the file); integer token ids stay int32.
+    `"int16x8"` keeps int8 weights with int16 activations and output.
 
     Args:
         model: a Keras model with fixed-length inputs.
-        mode: str, one of "float32", "float16", "dynamic", "int8" (default).
-        representative_data: for "int8": an array [n, ...] of inputs (or a
+        mode: str, one of "float32", "float16", "dynamic", "int8" (default), "int16x8".
+        representative_data: for "int8" and "int16x8": an array [n, ...] of inputs (or a
             dict of such arrays for a multi-input model), typically training examples.
         num_samples: int, representative examples used. Default 200.
         output_path: str, Path or None; where to write the file.
@@ -33,7 +35,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         bytes of the .tflite flatbuffer.
 
     Raises:
-        ValueError: unknown mode; "int8" without representative data, with
+        ValueError: unknown mode; "int8"/"int16x8" without representative data, with
             an empty one, or with samples of the wrong dtype or shape.
         FileExistsError: `output_path` exists and `overwrite` is False.
 
@@ -49,11 +51,16 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if mode == "int8":
-        samples = representative_samples(representative_data, signature, num_samples)
+    if mode in CALIBRATED_MODES:
+        samples = representative_samples(representative_data, signature, num_samples, mode)
         converter.representative_dataset = lambda: ([sample] for sample in samples)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_output_type = tf.int8
+        if mode == "int8":
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_output_type = tf.int8
+        else:  # int16 activations, int8 weights: closer to float where int8 activations lose too much
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            converter.inference_output_type = tf.int16
     flatbuffer = converter.convert()
     if output_path is not None:
         write_bytes_atomic(output_path, flatbuffer, overwrite=overwrite)
@@ -70,10 +77,10 @@ def input_signature(model, sequence_length=None):
     return _batch_one_spec(inputs, getattr(inputs, "name", "inputs").split(":")[0], sequence_length)
 
 
-def representative_samples(data, signature, num_samples):
+def representative_samples(data, signature, num_samples, mode="int8"):
     """Batch-1 samples matching `signature`, checked for dtype and shape."""
     if data is None:
-        raise ValueError("mode='int8' needs `representative_data`: a few hundred training inputs")
+        raise ValueError(f"mode={mode!r} needs `representative_data`: a few hundred training inputs")
     if isinstance(signature, dict):
         if not isinstance(data, dict):
             raise ValueError(f"the model takes inputs {sorted(signature)}; give representative_data as a dict of arrays")

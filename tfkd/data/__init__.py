@@ -7,7 +7,8 @@ Datasets: `"mr"` (bundled, offline), tfds `"imdb_reviews"` and `"glue/sst2"`
 from tfkd.data.cache import cache_dir
 from tfkd.data.data_splits import DataSplits
 from tfkd.data.loader import BUILTIN_DATASETS, load
+from tfkd.data.text_augmenter import TextAugmenter
 from tfkd.data.text_dataset import TextDataset
 from tfkd.data.text_vectorizer import TextVectorizer
 
-__all__ = ["BUILTIN_DATASETS", "DataSplits", "TextDataset", "TextVectorizer", "cache_dir", "load"]
+__all__ = ["BUILTIN_DATASETS", "DataSplits", "TextAugmenter", "TextDataset", "TextVectorizer", "cache_dir", "load"]

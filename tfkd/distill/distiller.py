@@ -2,8 +2,9 @@
 
 import math
 
-from tfkd._keras import keras, register, tf
+from tfkd._keras import keras, keras3, register, tf
 from tfkd.distill import losses
+from tfkd.distill.feature_distillation import FeatureDistillation, pool_features
 
 STUDENT_KEY, TEACHER_KEY = "student", "teacher"
 
@@ -45,10 +46,32 @@ class Distiller(keras.Model):
         alpha: float in [0, 1], weight of the hard (label) loss. Default 0.1.
         temperature: float > 0, softmax temperature of the soft loss. Default 3.0.
         distillation_loss: str, `"kl"` (default) or `"mse"`.
+        features: list of `FeatureDistillation` or None (default): student
+            layers matched to teacher layers through learned projections;
+            each adds `weight * feature_loss` to the total.
+        entropy_weight: float or None (default: no entropy term). Adds
+            `-entropy_weight * H(softmax(student_logits))`: a positive weight
+            penalises over-confident students (Pereyra et al. 2017), a
+            negative one rewards confident predictions (entropy minimisation,
+            Grandvalet & Bengio 2005, for unlabeled transfer sets). Reported as
+            the metric `entropy`.
+
+    Keras 3's `keras.distillation` concepts map as follows: `LogitsDistillation(
+    temperature)` is `distillation_loss="kl"` with `temperature`;
+    `FeatureDistillation(teacher_layer_name, student_layer_name)` is
+    `features=[FeatureDistillation(student_layer, teacher_layer)]` (with a
+    learned projection, so widths may differ); `student_loss_weight` is
+    `alpha`; `distillation_loss_weights` are `1 - alpha` for the logits term
+    and each `FeatureDistillation.weight`.
+
+    `alpha`, `temperature` and `entropy_weight` live in non-trainable
+    variables, so callbacks such as `DistillationSchedule` can change them
+    between epochs without retracing the training step.
 
     Raises:
         ValueError: alpha outside [0, 1], temperature <= 0, an unknown
-            distillation loss, or teacher and student logits of different shapes.
+            distillation loss, teacher and student logits of different shapes,
+            or a feature layer that cannot be found.
 
     Example:
         >>> student = tfkd.students.build("cnn", vocabulary_size=50, sequence_length=16, num_classes=2)
@@ -59,18 +82,48 @@ class Distiller(keras.Model):
         >>> history = distiller.fit(data, epochs=1, verbose=0)
     """
 
-    def __init__(self, student, teacher=None, alpha=0.1, temperature=3.0, distillation_loss="kl", **kwargs):
+    def __init__(self, student, teacher=None, alpha=0.1, temperature=3.0, distillation_loss="kl", features=None,
+                 entropy_weight=None, **kwargs):
         super().__init__(**kwargs)
         self.student = student
-        self._teacher = _Untracked(_frozen(teacher))
-        self.alpha = losses.check_alpha(alpha)
-        self.temperature = losses.check_temperature(temperature)
         self.distillation_loss = distillation_loss
         self.student_loss_fn = losses.hard_cross_entropy
         self.distillation_loss_fn = losses.distillation_function(distillation_loss)
-        self.loss_trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("loss", "student_loss", "distillation_loss")
-        }
+        self._values = {}
+        self._alpha = tf.Variable(0.0, trainable=False, name="alpha")
+        self._temperature = tf.Variable(1.0, trainable=False, name="temperature")
+        self._entropy_weight = tf.Variable(0.0, trainable=False, name="entropy_weight")
+        self.alpha, self.temperature = alpha, temperature
+        self.entropy_weight = 0.0 if entropy_weight is None else entropy_weight
+        self._feature_terms = _Untracked(_checked_features(features))
+        self._student_features = _Untracked(_student_feature_model(student, self.features))
+        self._teacher = _Untracked(None)
+        self._teacher_model = _Untracked(None)
+        self.teacher = teacher
+        self.projections = [
+            _built_projection(feature, student.get_layer(feature.student_layer)) for feature in self.features]
+        names = ["loss", "student_loss", "distillation_loss"] + ["feature_loss"] * bool(self.features) + [
+            "entropy"] * (entropy_weight is not None)
+        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    alpha = property(lambda self: self._values["alpha"],
+                     lambda self, value: self._set("alpha", losses.check_alpha(value)),
+                     doc="float in [0, 1], weight of the hard (label) loss.")
+    temperature = property(lambda self: self._values["temperature"],
+                           lambda self, value: self._set("temperature", losses.check_temperature(value)),
+                           doc="float > 0, softmax temperature of the soft loss.")
+    entropy_weight = property(lambda self: self._values["entropy_weight"],
+                              lambda self, value: self._set("entropy_weight", losses.check_entropy_weight(value)),
+                              doc="float, weight of the student-entropy term (0: none).")
+
+    def _set(self, name, value):
+        self._values[name] = value
+        getattr(self, f"_{name}").assign(value)
+
+    @property
+    def features(self):
+        """The `FeatureDistillation` terms (a list; empty when none)."""
+        return self._feature_terms.value
 
     @property
     def teacher(self):
@@ -79,6 +132,7 @@ class Distiller(keras.Model):
     @teacher.setter
     def teacher(self, teacher):
         self._teacher.value = _frozen(teacher)
+        self._teacher_model.value = _teacher_feature_model(teacher, self.features)
 
     def compile(self, optimizer="adam", metrics=None, student_loss_fn=None, distillation_loss_fn=None,
                 alpha=None, temperature=None, **kwargs):
@@ -129,37 +183,73 @@ class Distiller(keras.Model):
         return self.student(_student_inputs(inputs), training=training)
 
     def train_step(self, data):
-        x, y, teacher_logits, sample_weight = self._unpack(data)
+        x, y, teacher_outputs, sample_weight = self._unpack(data)
         with tf.GradientTape() as tape:
-            student_logits = self(x, training=True)
-            loss_values = self.compute_losses(y, teacher_logits, student_logits, sample_weight)
-        variables = self.student.trainable_variables
+            student_outputs = self._student_outputs(x, training=True)
+            loss_values = self.compute_losses(y, teacher_outputs, student_outputs, sample_weight)
+        # The student's variables and the feature projections; the teacher is not tracked.
+        variables = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss_values["loss"], variables), variables))
-        return self._update_metrics(loss_values, y, student_logits, sample_weight)
+        return self._update_metrics(loss_values, y, _logits(student_outputs), sample_weight)
 
     def test_step(self, data):
-        x, y, teacher_logits, sample_weight = self._unpack(data)
-        student_logits = self(x, training=False)
-        loss_values = self.compute_losses(y, teacher_logits, student_logits, sample_weight)
-        return self._update_metrics(loss_values, y, student_logits, sample_weight)
+        x, y, teacher_outputs, sample_weight = self._unpack(data)
+        student_outputs = self._student_outputs(x, training=False)
+        loss_values = self.compute_losses(y, teacher_outputs, student_outputs, sample_weight)
+        return self._update_metrics(loss_values, y, _logits(student_outputs), sample_weight)
 
-    def compute_losses(self, y, teacher_logits, student_logits, sample_weight=None):
-        """Student, distillation and total loss, averaged over the global batch.
+    def compute_losses(self, y, teacher_outputs, student_outputs, sample_weight=None):
+        """Every loss term and the total, averaged over the global batch.
+
+        Args:
+            y: integer labels [batch].
+            teacher_outputs, student_outputs: logits [batch, classes], or
+                dicts `{"logits": ..., layer_name: features}` when there are
+                feature terms.
+            sample_weight: [batch] or None.
 
         `tf.nn.compute_average_loss` divides by the global batch size, so the
         summed gradients across replicas of a distribution strategy equal
         the single-device gradient.
         """
+        teacher_logits, student_logits = _logits(teacher_outputs), _logits(student_outputs)
         _check_same_shape(teacher_logits, student_logits)
         y = _checked_labels(y, student_logits)
-        student_loss = self.student_loss_fn(y, student_logits)
-        distillation_loss = self.distillation_loss_fn(teacher_logits, student_logits, self.temperature)
         values = {
-            "student_loss": student_loss,
-            "distillation_loss": distillation_loss,
-            "loss": losses.blend(student_loss, distillation_loss, self.alpha),
+            "student_loss": self.student_loss_fn(y, student_logits),
+            "distillation_loss": self.distillation_loss_fn(teacher_logits, student_logits, self._temperature),
         }
+        total = losses.blend(values["student_loss"], values["distillation_loss"], self._alpha)
+        if self.features:
+            values["feature_loss"] = self._feature_loss(teacher_outputs, student_outputs)
+            total += values["feature_loss"]
+        if "entropy" in self.loss_trackers:
+            values["entropy"] = losses.entropy(student_logits)
+            total -= self._entropy_weight * values["entropy"]
+        values["loss"] = total
         return {name: _average(value, sample_weight) for name, value in values.items()}
+
+    def _feature_loss(self, teacher_outputs, student_outputs):
+        """Sum over feature terms of weight * loss(teacher features, projected student features), per example."""
+        if not isinstance(teacher_outputs, dict):
+            raise ValueError("feature distillation needs the teacher's features: a teacher model with the named "
+                             "layers, or cached outputs {'logits': ..., <teacher_layer>: features}; received only "
+                             "teacher logits")
+        terms = []
+        for feature, projection in zip(self.features, self.projections):
+            if feature.teacher_layer not in teacher_outputs:
+                raise ValueError(f"teacher features {feature.teacher_layer!r} are missing; the teacher gave "
+                                 f"{sorted(teacher_outputs)}")
+            projected = projection(pool_features(student_outputs[feature.student_layer]))
+            terms.append(feature.weight * feature(teacher_outputs[feature.teacher_layer], projected))
+        return tf.add_n(terms)
+
+    def _student_outputs(self, x, training):
+        """Student logits, or {"logits": ..., layer: features} when there are feature terms."""
+        if not self.features:
+            return self(x, training=training)
+        outputs = self._student_features.value(_student_inputs(x), training=training)
+        return dict(zip(["logits"] + [feature.student_layer for feature in self.features], outputs))
 
     def get_config(self):
         return {
@@ -167,6 +257,8 @@ class Distiller(keras.Model):
             "alpha": self.alpha,
             "temperature": self.temperature,
             "distillation_loss": self.distillation_loss if self.distillation_loss != "custom" else "kl",
+            "features": [feature.get_config() for feature in self.features],
+            "entropy_weight": self.entropy_weight if "entropy" in self.loss_trackers else None,
             "name": self.name,
         }
 
@@ -175,7 +267,8 @@ class Distiller(keras.Model):
         """Rebuilds the Distiller without a teacher (it is never serialized); set `.teacher` after."""
         config = dict(config)
         student = keras.saving.deserialize_keras_object(config.pop("student"), custom_objects=custom_objects)
-        return cls(student=student, teacher=None, **config)
+        features = [FeatureDistillation.from_config(feature) for feature in config.pop("features", [])]
+        return cls(student=student, teacher=None, features=features, **config)
 
     def _unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -186,10 +279,11 @@ class Distiller(keras.Model):
             if not rest:
                 raise ValueError("This Distiller has no teacher, so each batch must carry cached teacher "
                                  "logits: (x, y, teacher_logits). Pass `teacher=` or use tfkd.distill.cache_teacher_logits.")
-            teacher_logits = rest.pop(0)
+            teacher_outputs = rest.pop(0)
         else:
-            teacher_logits = tf.stop_gradient(self.teacher(_teacher_inputs(x), training=False))
-        return x, y, teacher_logits, rest[0] if rest else None
+            teacher_outputs = tf.nest.map_structure(
+                tf.stop_gradient, self._teacher_model.value(_teacher_inputs(x), training=False))
+        return x, y, teacher_outputs, rest[0] if rest else None
 
     def _update_metrics(self, loss_values, y, student_logits, sample_weight):
         for name, value in loss_values.items():
@@ -202,7 +296,7 @@ class StopOnNaNLoss(keras.callbacks.Callback):
     """Stops training when a loss is NaN or infinite, naming which one."""
 
     def on_train_batch_end(self, batch, logs=None):
-        for name in ("student_loss", "distillation_loss", "loss"):
+        for name in ("student_loss", "distillation_loss", "feature_loss", "entropy", "loss"):
             value = (logs or {}).get(name)
             if value is not None and not math.isfinite(float(value)):
                 self.model.stop_training = True
@@ -214,6 +308,7 @@ class StopOnNaNLoss(keras.callbacks.Callback):
 _NAN_HINTS = {
     "student_loss": "Check the labels and the student's outputs (are they logits?), or lower the learning rate.",
     "distillation_loss": "Check the teacher's logits for NaN/inf (cached logits too) and the temperature.",
+    "feature_loss": "Check the teacher's features for NaN/inf, or use loss='cosine', which ignores their scale.",
 }
 
 
@@ -227,6 +322,74 @@ def _checked_labels(labels, student_logits):
             tf.debugging.assert_non_negative(labels, message=message),
             tf.debugging.assert_less(labels, num_classes, message=message)]):
         return tf.identity(labels)
+
+
+def _logits(outputs):
+    return outputs["logits"] if isinstance(outputs, dict) else outputs
+
+
+def _checked_features(features):
+    features = list(features or [])
+    for feature in features:
+        if not isinstance(feature, FeatureDistillation):
+            raise TypeError(f"`features` must hold FeatureDistillation objects; received {feature!r}")
+    return features
+
+
+def _student_feature_model(student, features):
+    """A model sharing the student's layers that returns [logits, *feature layer outputs]."""
+    if not features:
+        return None
+    if not getattr(student, "_is_graph_network", False):
+        raise ValueError(f"feature distillation needs a functional student to read layer outputs from; "
+                         f"{student.name!r} is a {type(student).__name__}. Build it with tfkd.students or the "
+                         "Keras functional API.")
+    outputs = [student.outputs[0]] + [_layer(student, feature.student_layer, "student").output
+                                      for feature in features]
+    return keras.Model(student.inputs, outputs, name=f"{student.name}_features")
+
+
+def _teacher_feature_model(teacher, features):
+    """The teacher as a callable returning {"logits": ..., teacher_layer: features}, or itself without features."""
+    if not features or teacher is None or not hasattr(teacher, "get_layer") or not hasattr(teacher, "inputs"):
+        return teacher
+    for feature in features:
+        layer = _layer(teacher, feature.teacher_layer, "teacher")
+        feature.teacher_dim = feature.teacher_dim or int(layer.output.shape[-1])
+    outputs = {"logits": teacher.outputs[0],
+               **{feature.teacher_layer: _layer(teacher, feature.teacher_layer, "teacher").output
+                  for feature in features}}
+    # A Keras 3 (keras-hub) teacher needs a Keras 3 functional model over its own tensors.
+    model_class = keras.Model if isinstance(teacher, keras.Model) else keras3().Model
+    return model_class(teacher.input, outputs)
+
+
+def _layer(model, name, role):
+    """`model`'s layer called `name`, searched in nested models too (keras-hub backbones)."""
+    found = _find_layer(model, name)
+    if found is None:
+        raise ValueError(f"the {role} {model.name!r} has no layer named {name!r}; its layers are "
+                         f"{[layer.name for layer in model.layers]}")
+    return found
+
+
+def _find_layer(model, name):
+    for layer in getattr(model, "layers", []):
+        if layer.name == name:
+            return layer
+        nested = _find_layer(layer, name) if hasattr(layer, "layers") else None
+        if nested is not None:
+            return nested
+    return None
+
+
+def _built_projection(feature, student_layer):
+    if feature.teacher_dim is None:
+        raise ValueError(f"FeatureDistillation({feature.student_layer!r}) needs `teacher_dim` when the teacher's "
+                         f"layer {feature.teacher_layer!r} cannot be read (cached features or a plain callable)")
+    projection = feature.projection(feature.teacher_dim)
+    projection.build((None, int(student_layer.output.shape[-1])))
+    return projection
 
 
 def _frozen(teacher):

@@ -49,7 +49,12 @@ def logits_mse(teacher_logits, student_logits, temperature=1.0):
     logits directly is the T -> infinity limit of the KL loss.
     """
     del temperature
-    difference = tf.cast(student_logits, tf.float32) - tf.cast(teacher_logits, tf.float32)
+    return feature_mse(teacher_logits, student_logits)
+
+
+def feature_mse(teacher_features, student_features):
+    """Mean squared error between feature vectors per example (last axis)."""
+    difference = tf.cast(student_features, tf.float32) - tf.cast(teacher_features, tf.float32)
     return tf.reduce_mean(tf.square(difference), axis=-1)
 
 
@@ -58,6 +63,12 @@ def cosine_distance(teacher_features, student_features):
     teacher = tf.math.l2_normalize(tf.cast(teacher_features, tf.float32), axis=-1)
     student = tf.math.l2_normalize(tf.cast(student_features, tf.float32), axis=-1)
     return 1.0 - tf.reduce_sum(teacher * student, axis=-1)
+
+
+def entropy(logits):
+    """Entropy of softmax(logits) per example, in nats."""
+    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)
 
 
 def hard_cross_entropy(labels, student_logits):
@@ -69,6 +80,14 @@ def hard_cross_entropy(labels, student_logits):
 def blend(hard_loss, soft_loss, alpha):
     """alpha * hard + (1 - alpha) * soft: alpha=1 ignores the teacher, alpha=0 the labels."""
     return alpha * hard_loss + (1.0 - alpha) * soft_loss
+
+
+def check_entropy_weight(entropy_weight):
+    """Returns `entropy_weight` as float or raises if it is not a finite number."""
+    if (isinstance(entropy_weight, bool) or not isinstance(entropy_weight, (int, float))
+            or not abs(float(entropy_weight)) < float("inf")):
+        raise ValueError(f"`entropy_weight` must be a finite number; received entropy_weight={entropy_weight!r}")
+    return float(entropy_weight)
 
 
 _FUNCTIONS = {"kl": kl_divergence, "mse": logits_mse}

@@ -5,6 +5,7 @@ from tfkd._checks import check_integer
 from tfkd.students.average_embedding import build_average_embedding
 from tfkd.students.bilstm import build_bilstm
 from tfkd.students.cnn import build_cnn
+from tfkd.students.embedding_transfer import transfer_embeddings
 from tfkd.students.position_embedding import PositionEmbedding
 from tfkd.students.transformer import build_transformer
 
@@ -46,4 +47,5 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
 
 
 __all__ = ["PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
-           "build_transformer"]
+           "build_transformer",
+           "transfer_embeddings"]

@@ -139,6 +139,45 @@ class TextClassifierTeacher:
             logits[rows] = batch
         return logits if logits is not None else np.zeros((0, 0), np.float32)
 
+    def word_vectors(self, words, batch_size=256, sequence_length=16):
+        """The teacher's vector for each word on its own: [len(words), hidden] float32.
+
+        Each word is run alone through the fine-tuned backbone and its
+        output is averaged over the word's pieces and [CLS]/[SEP] (the
+        static-embedding trick of Model2Vec, applied to the task-tuned
+        teacher). These vectors carry the teacher's sense of each word into
+        a student's embedding table (`tfkd.students.transfer_embeddings`).
+
+        Args:
+            words: sequence of str, e.g. a `TextVectorizer`'s vocabulary.
+            batch_size: int, default 256.
+            sequence_length: int, BERT tokens per word (pieces beyond it are cut). Default 16.
+        """
+        preprocessor = self.model.preprocessor
+        saved_length = preprocessor.sequence_length
+        preprocessor.sequence_length = sequence_length
+        try:
+            features = self.preprocess(words)
+        finally:
+            preprocessor.sequence_length = saved_length
+        forward = self._mean_pooled_function()
+        batches = range(0, len(words), batch_size)
+        vectors = [np.asarray(forward({name: value[start:start + batch_size] for name, value in features.items()}))
+                   for start in progress(batches, "teacher word vectors", total=len(batches))]
+        return np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, 0), np.float32)
+
+    def _mean_pooled_function(self):
+        backbone = self.model.backbone
+        spec = {name: tf.TensorSpec([None, None], tf.int32) for name in ("token_ids", "padding_mask", "segment_ids")}
+
+        @tf.function(input_signature=[spec])
+        def forward(features):
+            sequence = backbone(features, training=False)["sequence_output"]  # [batch, tokens, hidden]
+            mask = tf.cast(features["padding_mask"], sequence.dtype)[..., None]
+            return tf.reduce_sum(sequence * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+
+        return forward
+
     def _forward_function(self):
         model = self.model
         spec = {name: tf.TensorSpec([None, None], tf.int32) for name in ("token_ids", "padding_mask", "segment_ids")}

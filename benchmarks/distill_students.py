@@ -1,0 +1,212 @@
+"""Benchmark: the MiniLM teacher vs every zoo student, alone and distilled, on MR (issue 3).
+
+For each student (average_embedding, cnn, bilstm, transformer) and seed,
+four ways of training, all through `tfkd.Distiller` with cached teacher logits:
+
+- `alone`: labels only (alpha=1), random embeddings;
+- `distilled`: alpha=0.1, T=3 on the 8,516 training sentences;
+- `distilled+aug`: plus `--copies` perturbed copies of each training sentence
+  (`TextAugmenter`, Tang et al. 2019: masking p=0.1, n-gram p=0.25) labelled
+  by the teacher (its argmax is the hard label);
+- `distilled+aug+emb`: as above, the embedding table seeded from the
+  teacher's word vectors (`transfer_embeddings`).
+
+Early stopping on validation accuracy (patience 2, best weights), at most
+`--epochs` epochs (`--aug-epochs` with augmentation: each is ~4x longer).
+Keras test accuracy on MR's 1,015 test sentences; mean and std over seeds.
+It also times one epoch of a plain `fit` of the CNN against one of
+`Distiller.fit` on cached logits (median of 3 after a warm-up).
+
+The teacher is `fine_tuned_teacher(splits, epochs=2)` (cached after the
+first run, ~18 min to train on 2 CPU cores).
+
+    python benchmarks/distill_students.py [--seeds 0 1 2] [--quick]
+"""
+
+import argparse
+import json
+import pathlib
+import statistics
+import time
+
+import numpy as np
+
+import tfkd
+from tfkd._keras import keras, set_seed
+from tfkd.benchmark.machine import machine_info
+from tfkd.data.cache import write_bytes_atomic
+from tfkd.teachers import fine_tuned_teacher
+
+HERE = pathlib.Path(__file__).resolve().parent
+VARIANTS = ("alone", "distilled", "distilled+aug", "distilled+aug+emb")
+BATCH_SIZE, SEQUENCE_LENGTH, VOCABULARY_SIZE = 64, 64, 8000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--students", nargs="+", default=sorted(tfkd.students.STUDENTS))
+    parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--aug-epochs", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="one seed, the CNN, 1 epoch: a smoke run")
+    parser.add_argument("--cost-only", action="store_true",
+                        help="re-measure only the cached-logits training cost into an existing results file")
+    parser.add_argument("--output", default=str(HERE / "results" / "distill_students.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.students, args.epochs, args.aug_epochs, args.copies = [0], ["cnn"], 1, 1, 1
+    work = HERE / "runs" / "distill_students"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    inputs = prepare(work, args.copies)
+    if args.cost_only:
+        results = json.loads(pathlib.Path(args.output).read_text())
+        results["cached_logits_cost"] = cached_logits_cost(inputs)
+        results["cost_machine"] = machine_info()
+        write(args.output, results)
+        print(markdown(results))
+        return
+    results = {"settings": {**vars(args), "batch_size": BATCH_SIZE, "sequence_length": SEQUENCE_LENGTH,
+                            "vocabulary": "word, 8000", "alpha": 0.1, "temperature": 3.0, "learning_rate": 1e-3},
+               "machine": machine_info(), "teacher": inputs["teacher_info"],
+               "transfer_set": {"train": len(inputs["labels"]["train"]), "augmented": inputs["augmented"]},
+               "cached_logits_cost": cached_logits_cost(inputs), "runs": []}
+    for seed in args.seeds:
+        for student in args.students:
+            for variant in VARIANTS:
+                run = train(inputs, student, variant, seed, args)
+                results["runs"].append(run)
+                print(f"seed {seed} {student:>17} {variant:>18}: test {run['test_accuracy']:.2%} "
+                      f"({run['epochs']} epochs, {run['seconds']:.0f} s)", flush=True)
+                write(args.output, results)
+    results["summary"] = summarise(results)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    write(args.output, results)
+    print(markdown(results))
+
+
+def prepare(work, copies):
+    """MR ids, teacher logits for the splits and the augmented copies, and the teacher's word vectors."""
+    splits = tfkd.data.load("mr")
+    vectorizer = tfkd.data.TextVectorizer("word", VOCABULARY_SIZE, SEQUENCE_LENGTH).fit(splits.train.texts)
+    teacher = fine_tuned_teacher(splits, epochs=2)
+    texts = {split: list(splits[split].texts) for split in ("train", "validation", "test")}
+    texts["augmented"] = tfkd.data.TextAugmenter(seed=0)(texts["train"], copies=copies)
+    logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
+              for split, split_texts in texts.items()}
+    vectors_path = work / "word_vectors.npy"
+    if not vectors_path.exists():
+        np.save(vectors_path, teacher.word_vectors(vectorizer.vocabulary))
+    teacher_accuracy = float(np.mean(logits["test"].argmax(-1) == splits.test.labels))
+    labels = {split: np.asarray(splits[split].labels) for split in ("train", "validation", "test")}
+    labels["augmented"] = logits["augmented"].argmax(-1)
+    return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
+            "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
+            "augmented": len(texts["augmented"]),
+            "teacher_info": {**{k: v for k, v in teacher.info.items()}, "test_accuracy": teacher_accuracy}}
+
+
+def dataset(inputs, splits, shuffle_seed=None):
+    ids = np.concatenate([inputs["ids"][split] for split in splits])
+    labels = np.concatenate([inputs["labels"][split] for split in splits])
+    logits = np.concatenate([inputs["logits"][split] for split in splits])
+    return tfkd.logits_dataset(ids, labels, logits, BATCH_SIZE, shuffle=shuffle_seed is not None, seed=shuffle_seed)
+
+
+def train(inputs, architecture, variant, seed, args):
+    set_seed(seed)
+    student = tfkd.students.build(architecture, inputs["vocabulary"], SEQUENCE_LENGTH, 2)
+    if variant.endswith("+emb"):
+        tfkd.students.transfer_embeddings(student, inputs["word_vectors"])
+    augmented = "+aug" in variant
+    distiller = tfkd.Distiller(student, None, alpha=1.0 if variant == "alone" else 0.1, temperature=3.0)
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
+    start = time.perf_counter()
+    history = distiller.fit(dataset(inputs, ["train", "augmented"] if augmented else ["train"], seed),
+                            validation_data=dataset(inputs, ["validation"]),
+                            epochs=args.aug_epochs if augmented else args.epochs, callbacks=[stop], verbose=0)
+    seconds = time.perf_counter() - start
+    predictions = student.predict(inputs["ids"]["test"], batch_size=256, verbose=0).argmax(-1)
+    return {"student": architecture, "variant": variant, "seed": seed,
+            "test_accuracy": float(np.mean(predictions == inputs["labels"]["test"])),
+            "best_validation_accuracy": float(max(history.history["val_accuracy"])),
+            "epochs": len(history.history["loss"]), "seconds": round(seconds, 1),
+            "parameters": int(student.count_params())}
+
+
+def cached_logits_cost(inputs, repeats=5):
+    """Seconds per epoch of the CNN: plain `fit` on labels vs `Distiller.fit` on cached logits.
+
+    One warm-up epoch each (tracing), then `repeats` timed epochs taken in
+    turns, so drift in the machine's load hits both alike; medians.
+    """
+    data = dataset(inputs, ["train"], shuffle_seed=0)
+    plain_data = data.map(lambda x, y, logits: (x, y))
+    set_seed(0)
+    plain = tfkd.students.build("cnn", inputs["vocabulary"], SEQUENCE_LENGTH, 2)
+    plain.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    distiller = tfkd.Distiller(tfkd.students.build("cnn", inputs["vocabulary"], SEQUENCE_LENGTH, 2), None)
+    distiller.compile(optimizer="adam", metrics=["accuracy"])
+    epochs = {"plain_fit": lambda: plain.fit(plain_data, epochs=1, verbose=0),
+              "distiller_cached_logits": lambda: distiller.fit(data, epochs=1, verbose=0)}
+    durations = {name: [] for name in epochs}
+    for repeat in range(repeats + 1):
+        for name, fit_one_epoch in epochs.items():
+            start = time.perf_counter()
+            fit_one_epoch()
+            if repeat:  # repeat 0 is the warm-up
+                durations[name].append(time.perf_counter() - start)
+    times = {name: round(statistics.median(values), 3) for name, values in durations.items()}
+    return {**times, "ratio": round(times["distiller_cached_logits"] / times["plain_fit"], 3), "repeats": repeats}
+
+
+def summarise(results):
+    teacher = results["teacher"]
+    rows = []
+    for student in dict.fromkeys(run["student"] for run in results["runs"]):
+        for variant in VARIANTS:
+            runs = [run for run in results["runs"] if run["student"] == student and run["variant"] == variant]
+            if not runs:
+                continue
+            accuracies = [run["test_accuracy"] for run in runs]
+            rows.append({"student": student, "variant": variant, "seeds": [run["seed"] for run in runs],
+                         "mean": statistics.mean(accuracies),
+                         "std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
+                         "of_teacher": statistics.mean(accuracies) / teacher["test_accuracy"],
+                         "parameters": runs[0]["parameters"],
+                         "fewer_parameters": teacher["parameters"] / runs[0]["parameters"],
+                         "seconds": statistics.mean(run["seconds"] for run in runs)})
+    alone = {row["student"]: row["mean"] for row in rows if row["variant"] == "alone"}
+    for row in rows:
+        row["target_met"] = bool(row["of_teacher"] >= 0.97 and row["fewer_parameters"] >= 50
+                                 and row["mean"] > alone.get(row["student"], 1.0))
+    return rows
+
+
+def markdown(results):
+    teacher = results["teacher"]
+    lines = [f"Teacher (MiniLM-L6, {teacher['parameters']:,} parameters): {teacher['test_accuracy']:.2%} test accuracy",
+             "", "| student | training | test accuracy (mean ± std) | of teacher | parameters | fewer | target |",
+             "|---|---|---|---|---|---|---|"]
+    for row in results.get("summary", []):
+        lines.append(f"| {row['student']} | {row['variant']} | {row['mean']:.2%} ± {row['std']:.2%} | "
+                     f"{row['of_teacher']:.1%} | {row['parameters']:,} | {row['fewer_parameters']:.0f}x | "
+                     f"{'yes' if row['target_met'] else 'no'} |")
+    cost = results["cached_logits_cost"]
+    lines += ["", f"CNN epoch: plain fit {cost['plain_fit']:.2f} s, Distiller on cached logits "
+                  f"{cost['distiller_cached_logits']:.2f} s ({cost['ratio']:.2f}x)"]
+    return "\n".join(lines)
+
+
+def write(path, results):
+    path = pathlib.Path(path)
+    write_bytes_atomic(path, json.dumps(results, indent=2).encode(), overwrite=True)
+    if "summary" in results:
+        write_bytes_atomic(path.with_suffix(".md"), (markdown(results) + "\n").encode(), overwrite=True)
+
+
+if __name__ == "__main__":
+    main()
