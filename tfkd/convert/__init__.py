@@ -2,7 +2,9 @@
 
 from tfkd.convert.converter import MODES, convert
 from tfkd.convert.micro_model import MicroModel
+from tfkd.convert.mobile_metadata import attach_metadata, read_metadata
+from tfkd.convert.onnx_export import export_onnx
 from tfkd.convert.tflite_model import TFLiteModel
 from tfkd.convert.verification import verify_conversion
 
-__all__ = ["MODES", "MicroModel", "TFLiteModel", "convert", "verify_conversion"]
+__all__ = ["MODES", "MicroModel", "TFLiteModel", "attach_metadata", "convert", "export_onnx", "read_metadata", "verify_conversion"]

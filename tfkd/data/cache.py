@@ -32,12 +32,18 @@ def atomic_path(path, overwrite=False):
 
     Raises:
         FileExistsError: `path` exists and `overwrite` is False.
+        PermissionError / NotADirectoryError: the folder cannot be created or
+            written (the folder is named).
     """
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; refusing to overwrite it (pass overwrite=True to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except (PermissionError, NotADirectoryError, FileExistsError) as error:
+        raise type(error)(f"cannot write {path.name} into {path.parent}: {error.strerror or error}; "
+                          "choose a writable output directory") from error
     os.close(handle)
     try:
         yield pathlib.Path(temporary)

@@ -108,14 +108,23 @@ class TextVectorizer:
     def from_config(cls, config):
         return cls(**config)
 
-    def save(self, directory, overwrite=False):
-        """Writes `vocab.txt` (one token per line, line i = id i) and `tokenizer.json` to `directory`."""
-        directory = pathlib.Path(directory)
+    def tokenizer_settings(self):
+        """What an app needs to tokenize like this vectorizer (the content of `tokenizer.json`)."""
         settings = {key: value for key, value in self.get_config().items() if key != "vocabulary"}
         settings.update(padding_id=0, unknown_id=1, vocabulary_file=VOCABULARY_FILE,
                         vocabulary_length=self.vocabulary_length)
-        write_bytes_atomic(directory / VOCABULARY_FILE, ("\n".join(self.vocabulary) + "\n").encode("utf-8"), overwrite)
-        write_bytes_atomic(directory / CONFIG_FILE, json.dumps(settings, indent=2).encode("utf-8"), overwrite)
+        return settings
+
+    def vocabulary_text(self):
+        """`vocab.txt`'s content: one token per line, line i = id i."""
+        return "\n".join(self.vocabulary) + "\n"
+
+    def save(self, directory, overwrite=False):
+        """Writes `vocab.txt` (one token per line, line i = id i) and `tokenizer.json` to `directory`."""
+        directory = pathlib.Path(directory)
+        write_bytes_atomic(directory / VOCABULARY_FILE, self.vocabulary_text().encode("utf-8"), overwrite)
+        write_bytes_atomic(directory / CONFIG_FILE, json.dumps(self.tokenizer_settings(), indent=2).encode("utf-8"),
+                           overwrite)
         return directory
 
     @classmethod

@@ -1,0 +1,118 @@
+"""Benchmark: every zoo student as int8 TFLite for a microcontroller, on MR (issue 5).
+
+Each student is distilled with the best recipe of `distill_students.py`
+(teacher logits, augmented transfer set, embeddings seeded from the
+teacher; seed 0), then converted to float32 and full-int8 TFLite. Reported
+on MR's 1,015 test sentences: Keras float accuracy, LiteRT float32 and int8
+accuracy, TFLM int8 accuracy and its top-1 agreement with LiteRT, file
+(flash) bytes and the TFLM tensor arena measured by the recording
+allocator. `cnn_micro` is the CNN with a 5,000-word vocabulary, sized for
+a Cortex-M4-class budget (<= 256 KB flash, <= 64 KB arena).
+
+    python benchmarks/micro_students.py [--quick]
+"""
+
+import argparse
+import json
+import pathlib
+import time
+import types
+
+import numpy as np
+
+import tfkd
+from tfkd.benchmark.machine import machine_info
+from tfkd.convert import MicroModel, verify_conversion
+from tfkd.data.cache import write_bytes_atomic
+
+from distill_students import HERE, prepare, train
+
+CONFIGS = {  # name: (architecture, vocabulary size, builder settings)
+    "average_embedding": ("average_embedding", 8000, {}),
+    "bilstm": ("bilstm", 8000, {}),
+    "cnn": ("cnn", 8000, {}),
+    "cnn_micro": ("cnn", 5000, {}),
+    "transformer": ("transformer", 8000, {}),
+}
+FLASH_BUDGET, ARENA_BUDGET, ACCURACY_TARGET, AGREEMENT_TARGET = 256_000, 64_000, 0.80, 0.99
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--quick", action="store_true", help="cnn_micro only, 1 epoch, 1 copy: a smoke run")
+    parser.add_argument("--output", default=str(HERE / "results" / "micro_students.json"))
+    args = parser.parse_args()
+    settings = types.SimpleNamespace(epochs=1 if args.quick else 10, aug_epochs=1 if args.quick else 4)
+    configs = ["cnn_micro"] if args.quick else args.configs
+    work = HERE / "runs" / "distill_students"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = {"settings": {"configs": configs, "seed": 0, "recipe": "distilled+aug+emb", "quick": args.quick,
+                            "budgets": {"flash_bytes": FLASH_BUDGET, "arena_bytes": ARENA_BUDGET,
+                                        "accuracy": ACCURACY_TARGET, "tflm_litert_agreement": AGREEMENT_TARGET}},
+               "machine": machine_info(), "students": []}
+    inputs_by_vocabulary = {}
+    for name in configs:
+        architecture, vocabulary_size, student_settings = CONFIGS[name]
+        if vocabulary_size not in inputs_by_vocabulary:
+            inputs_by_vocabulary[vocabulary_size] = prepare(work, 1 if args.quick else 3, vocabulary_size)
+        inputs = inputs_by_vocabulary[vocabulary_size]
+        run = train(inputs, architecture, "distilled+aug+emb", 0, settings, **student_settings)
+        row = measure(name, run.pop("model"), inputs)
+        row.update({key: run[key] for key in ("epochs", "seconds", "parameters")})
+        results["students"].append(row)
+        print(f"{name:>17}: int8 {row['int8_accuracy']:.2%}, TFLM {row['tflm_accuracy']:.2%}, "
+              f"flash {row['flash_bytes']:,} B, arena {row['arena_bytes']:,} B", flush=True)
+        write(args.output, results)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    write(args.output, results)
+    print(markdown(results))
+
+
+def measure(name, student, inputs):
+    ids, labels = inputs["ids"], inputs["labels"]["test"]
+    test = ids["test"]
+    float_model = tfkd.convert(student, "float32")
+    int8_model = tfkd.convert(student, "int8", ids["train"], num_samples=500)
+    micro = MicroModel(int8_model)
+    micro.check_ops()
+    keras_logits = student.predict(test, batch_size=256, verbose=0)
+    litert_int8 = tfkd.TFLiteModel(int8_model).predict(test)
+    tflm_int8 = micro.predict(test)
+    accuracy = {name: float(np.mean(logits.argmax(-1) == labels)) for name, logits in (
+        ("keras", keras_logits), ("float", tfkd.TFLiteModel(float_model).predict(test)),
+        ("int8", litert_int8), ("tflm", tflm_int8))}
+    verification = verify_conversion(student, int8_model, ids["validation"], micro=True, min_agreement=0.95,
+                                     num_examples=300)
+    row = {"student": name, "keras_accuracy": accuracy["keras"], "float_accuracy": accuracy["float"],
+           "int8_accuracy": accuracy["int8"], "tflm_accuracy": accuracy["tflm"],
+           "tflm_litert_agreement": float(np.mean(tflm_int8.argmax(-1) == litert_int8.argmax(-1))),
+           "float_bytes": len(float_model), "flash_bytes": micro.flash_bytes, "arena_bytes": micro.arena_bytes(),
+           "verification": verification, "vocabulary": inputs["vocabulary"]}
+    row["within_budget"] = bool(row["flash_bytes"] <= FLASH_BUDGET and row["arena_bytes"] <= ARENA_BUDGET
+                                and row["int8_accuracy"] >= ACCURACY_TARGET
+                                and row["tflm_litert_agreement"] >= AGREEMENT_TARGET)
+    return row
+
+
+def markdown(results):
+    lines = ["| student | vocabulary | Keras float | .tflite float | int8 (LiteRT) | int8 (TFLM) | TFLM = LiteRT | "
+             "float bytes | int8 flash bytes | TFLM arena bytes | M4 budget |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for row in results["students"]:
+        lines.append(f"| {row['student']} | {row['vocabulary']:,} | {row['keras_accuracy']:.2%} | "
+                     f"{row['float_accuracy']:.2%} | {row['int8_accuracy']:.2%} | {row['tflm_accuracy']:.2%} | "
+                     f"{row['tflm_litert_agreement']:.1%} | {row['float_bytes']:,} | {row['flash_bytes']:,} | "
+                     f"{row['arena_bytes']:,} | {'yes' if row['within_budget'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def write(path, results):
+    path = pathlib.Path(path)
+    write_bytes_atomic(path, json.dumps(results, indent=2).encode(), overwrite=True)
+    write_bytes_atomic(path.with_suffix(".md"), (markdown(results) + "\n").encode(), overwrite=True)
+
+
+if __name__ == "__main__":
+    main()
