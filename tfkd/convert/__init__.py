@@ -1,10 +1,11 @@
 """Conversion to TFLite, verified in the LiteRT and TFLite Micro interpreters."""
 
 from tfkd.convert.converter import MODES, convert
+from tfkd.convert.deploy import TARGETS, deploy
 from tfkd.convert.micro_model import MicroModel
 from tfkd.convert.mobile_metadata import attach_metadata, read_metadata
 from tfkd.convert.onnx_export import export_onnx
 from tfkd.convert.tflite_model import TFLiteModel
 from tfkd.convert.verification import verify_conversion
 
-__all__ = ["MODES", "MicroModel", "TFLiteModel", "attach_metadata", "convert", "export_onnx", "read_metadata", "verify_conversion"]
+__all__ = ["MODES", "MicroModel", "TARGETS", "TFLiteModel", "attach_metadata", "convert", "deploy", "export_onnx", "read_metadata", "verify_conversion"]
