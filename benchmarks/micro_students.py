@@ -6,8 +6,9 @@ teacher; seed 0), then converted to float32 and full-int8 TFLite. Reported
 on MR's 1,015 test sentences: Keras float accuracy, LiteRT float32 and int8
 accuracy, TFLM int8 accuracy and its top-1 agreement with LiteRT, file
 (flash) bytes and the TFLM tensor arena measured by the recording
-allocator. `cnn_micro` is the CNN with a 5,000-word vocabulary, sized for
-a Cortex-M4-class budget (<= 256 KB flash, <= 64 KB arena).
+allocator. The `cnn_micro_*` rows are the CNN shrunk towards a
+Cortex-M4-class budget (<= 256 KB flash, <= 64 KB arena): a 5,000- or
+6,500-word vocabulary, or 24-dimensional embeddings.
 
     python benchmarks/micro_students.py [--quick]
 """
@@ -31,7 +32,9 @@ CONFIGS = {  # name: (architecture, vocabulary size, builder settings)
     "average_embedding": ("average_embedding", 8000, {}),
     "bilstm": ("bilstm", 8000, {}),
     "cnn": ("cnn", 8000, {}),
-    "cnn_micro": ("cnn", 5000, {}),
+    "cnn_micro_v5000": ("cnn", 5000, {}),
+    "cnn_micro_v6500": ("cnn", 6500, {}),
+    "cnn_micro_d24": ("cnn", 8000, {"embedding_dim": 24}),
     "transformer": ("transformer", 8000, {}),
 }
 FLASH_BUDGET, ARENA_BUDGET, ACCURACY_TARGET, AGREEMENT_TARGET = 256_000, 64_000, 0.80, 0.99
@@ -40,11 +43,11 @@ FLASH_BUDGET, ARENA_BUDGET, ACCURACY_TARGET, AGREEMENT_TARGET = 256_000, 64_000,
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    parser.add_argument("--quick", action="store_true", help="cnn_micro only, 1 epoch, 1 copy: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="cnn_micro_v5000 only, 1 epoch, 1 copy: a smoke run")
     parser.add_argument("--output", default=str(HERE / "results" / "micro_students.json"))
     args = parser.parse_args()
     settings = types.SimpleNamespace(epochs=1 if args.quick else 10, aug_epochs=1 if args.quick else 4)
-    configs = ["cnn_micro"] if args.quick else args.configs
+    configs = ["cnn_micro_v5000"] if args.quick else args.configs
     work = HERE / "runs" / "distill_students"
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -60,7 +63,7 @@ def main():
         inputs = inputs_by_vocabulary[vocabulary_size]
         run = train(inputs, architecture, "distilled+aug+emb", 0, settings, **student_settings)
         row = measure(name, run.pop("model"), inputs)
-        row.update({key: run[key] for key in ("epochs", "seconds", "parameters")})
+        row.update({key: run[key] for key in ("epochs", "seconds", "parameters", "best_validation_accuracy")})
         results["students"].append(row)
         print(f"{name:>17}: int8 {row['int8_accuracy']:.2%}, TFLM {row['tflm_accuracy']:.2%}, "
               f"flash {row['flash_bytes']:,} B, arena {row['arena_bytes']:,} B", flush=True)
@@ -89,7 +92,8 @@ def measure(name, student, inputs):
            "int8_accuracy": accuracy["int8"], "tflm_accuracy": accuracy["tflm"],
            "tflm_litert_agreement": float(np.mean(tflm_int8.argmax(-1) == litert_int8.argmax(-1))),
            "float_bytes": len(float_model), "flash_bytes": micro.flash_bytes, "arena_bytes": micro.arena_bytes(),
-           "verification": verification, "vocabulary": inputs["vocabulary"]}
+           "verification": verification, "vocabulary": inputs["vocabulary"],
+           "embedding_dim": int(student.get_layer("embedding").output_dim)}
     row["within_budget"] = bool(row["flash_bytes"] <= FLASH_BUDGET and row["arena_bytes"] <= ARENA_BUDGET
                                 and row["int8_accuracy"] >= ACCURACY_TARGET
                                 and row["tflm_litert_agreement"] >= AGREEMENT_TARGET)
@@ -97,11 +101,12 @@ def measure(name, student, inputs):
 
 
 def markdown(results):
-    lines = ["| student | vocabulary | Keras float | .tflite float | int8 (LiteRT) | int8 (TFLM) | TFLM = LiteRT | "
+    lines = ["| student | vocabulary x width | validation (Keras) | Keras float | .tflite float | int8 (LiteRT) | int8 (TFLM) | TFLM = LiteRT | "
              "float bytes | int8 flash bytes | TFLM arena bytes | M4 budget |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in results["students"]:
-        lines.append(f"| {row['student']} | {row['vocabulary']:,} | {row['keras_accuracy']:.2%} | "
+        lines.append(f"| {row['student']} | {row['vocabulary']:,} x {row['embedding_dim']} | "
+                     f"{row['best_validation_accuracy']:.2%} | {row['keras_accuracy']:.2%} | "
                      f"{row['float_accuracy']:.2%} | {row['int8_accuracy']:.2%} | {row['tflm_accuracy']:.2%} | "
                      f"{row['tflm_litert_agreement']:.1%} | {row['float_bytes']:,} | {row['flash_bytes']:,} | "
                      f"{row['arena_bytes']:,} | {'yes' if row['within_budget'] else 'no'} |")
