@@ -7,6 +7,7 @@ import pytest
 
 import tfkd
 from tfkd.benchmark import macro_f1
+from tfkd.benchmark.tflite_benchmark import confusion_matrix
 
 
 def test_accuracy_and_sizes_match_independent_computation(student, token_data, tmp_path):
@@ -20,6 +21,36 @@ def test_accuracy_and_sizes_match_independent_computation(student, token_data, t
     assert result.gzip_bytes == len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
     assert 0 < result.latency_ms_median <= result.latency_ms_p90 <= result.latency_ms_p99
     assert result.examples == 60 and result.to_dict()["name"] == "student"
+
+
+def test_confusion_matrix_throughput_and_both_xnnpack_settings(student, token_data):
+    ids, labels, _ = token_data
+    flatbuffer = tfkd.convert(student, "int8", ids)
+    keras_predictions = student.predict(ids[:50], verbose=0).argmax(-1)
+    for use_xnnpack in (True, False):
+        result = tfkd.TFLiteBenchmark(warmup=2, runs=20, use_xnnpack=use_xnnpack).run("s", flatbuffer, ids[:50],
+                                                                                      labels[:50])
+        matrix = np.array(result.confusion_matrix)
+        assert matrix.sum() == 50 and np.trace(matrix) == round(result.accuracy * 50)
+        assert matrix[1].sum() == int(labels[:50].sum())  # row = true class
+        assert result.use_xnnpack is use_xnnpack
+        assert result.throughput_per_second > 0 and result.peak_memory_bytes is None
+    assert (np.array(result.confusion_matrix).sum(axis=0)[1] - (keras_predictions == 1).sum()) <= 2
+
+
+def test_peak_memory_is_measured_in_a_fresh_process(student, token_data):
+    ids, labels, _ = token_data
+    small = tfkd.convert(student, "int8", ids)
+    big = tfkd.convert(tfkd.students.build("cnn", 20000, 16, 2, embedding_dim=64), "float32")  # 5 MB table
+    measure = tfkd.TFLiteBenchmark(warmup=1, runs=2, measure_memory=True)
+    small_memory = measure.run("small", small, ids[:4], labels[:4]).peak_memory_bytes
+    big_memory = measure.run("big", big, ids[:4], labels[:4]).peak_memory_bytes
+    assert 0 < small_memory < big_memory and big_memory > 4_000_000
+
+
+def test_confusion_matrix_counts_by_true_and_predicted_class():
+    np.testing.assert_array_equal(confusion_matrix([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], 3),
+                                  [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
 
 
 def test_macro_f1_matches_a_hand_computed_case():

@@ -1,6 +1,5 @@
 """tfkd.convert.onnx_export: every zoo student exports to ONNX and runs in ONNX Runtime like Keras."""
 
-import numpy as np
 import pytest
 
 import tfkd

@@ -24,6 +24,15 @@ class ModelResult:
     num_threads: int
     parameters: Optional[int] = None
     nonzero_parameters: Optional[int] = None
+    use_xnnpack: bool = True
+    throughput_per_second: Optional[float] = None
+    confusion_matrix: Optional[list] = None  # rows: true class, columns: predicted class
+    peak_memory_bytes: Optional[int] = None
+    arena_bytes: Optional[int] = None
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def to_row(self):
+        """The flat fields (no confusion matrix), for a CSV row."""
+        return {key: value for key, value in self.to_dict().items() if key != "confusion_matrix"}

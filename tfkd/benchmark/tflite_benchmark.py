@@ -2,6 +2,9 @@
 
 import gzip
 import pathlib
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -20,17 +23,22 @@ class TFLiteBenchmark:
         warmup: int, untimed runs before timing. Default 20.
         runs: int, timed runs (latency median/p90/p99 over these). Default 200.
         seed: int, picks which examples are timed. Default 0.
+        use_xnnpack: bool, run with LiteRT's default XNNPACK delegate. Default True.
+        measure_memory: bool, measure the interpreter's peak resident memory
+            in a fresh process (about 2 s per model). Default False.
 
     Example:
         >>> result = TFLiteBenchmark(runs=20).run("student", "student.tflite", ids, labels)
         >>> result.accuracy, result.latency_ms_median
     """
 
-    def __init__(self, num_threads=1, warmup=20, runs=200, seed=0):
+    def __init__(self, num_threads=1, warmup=20, runs=200, seed=0, use_xnnpack=True, measure_memory=False):
         self.num_threads = check_integer("num_threads", num_threads, 1)
         self.warmup = check_integer("warmup", warmup, 0)
         self.runs = check_integer("runs", runs, 1)
         self.seed = seed
+        self.use_xnnpack = bool(use_xnnpack)
+        self.measure_memory = bool(measure_memory)
 
     def run(self, name, model, inputs, labels, parameters=None, nonzero_parameters=None):
         """Benchmarks one model on a labelled dataset.
@@ -49,7 +57,7 @@ class TFLiteBenchmark:
             ValueError: an empty dataset, inputs not matching the model's input
                 shape or dtype (both are named), or labels of another length.
         """
-        tflite = TFLiteModel(model, num_threads=self.num_threads)
+        tflite = TFLiteModel(model, num_threads=self.num_threads, use_xnnpack=self.use_xnnpack)
         labels = np.asarray(labels)
         count = _check_inputs(tflite, inputs, labels)
         rows = [example_at(inputs, i) for i in range(count)]
@@ -63,7 +71,11 @@ class TFLiteBenchmark:
             accuracy=float(np.mean(predictions == labels)), macro_f1=macro_f1(labels, predictions),
             examples=count, latency_ms_median=float(np.median(latencies)),
             latency_ms_p90=float(np.percentile(latencies, 90)), latency_ms_p99=float(np.percentile(latencies, 99)),
-            num_threads=self.num_threads, parameters=parameters, nonzero_parameters=nonzero_parameters)
+            num_threads=self.num_threads, parameters=parameters, nonzero_parameters=nonzero_parameters,
+            use_xnnpack=self.use_xnnpack, throughput_per_second=float(1000.0 / np.mean(latencies)),
+            confusion_matrix=confusion_matrix(labels, predictions, logits.shape[-1]).tolist(),
+            peak_memory_bytes=peak_memory_bytes(content, self.num_threads, self.use_xnnpack)
+            if self.measure_memory else None)
 
     def _latencies(self, tflite, rows):
         order = np.random.default_rng(self.seed).integers(0, len(rows), self.warmup + self.runs)
@@ -75,6 +87,55 @@ class TFLiteBenchmark:
             tflite.invoke(rows[index])
             timings.append((time.perf_counter() - start) * 1000.0)
         return np.array(timings)
+
+
+def confusion_matrix(labels, predictions, num_classes):
+    """counts[true, predicted] as an int array [num_classes, num_classes]."""
+    counts = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(counts, (np.asarray(labels, np.int64), np.asarray(predictions, np.int64)), 1)
+    return counts
+
+
+_MEMORY_PROBE = """
+import os, resource, sys
+import numpy as np
+from ai_edge_litert import interpreter as litert
+
+def status(field):  # kB, from Linux's /proc
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))
+
+linux = os.path.exists("/proc/self/clear_refs")
+if linux:
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets the peak (VmHWM) to the current resident size
+before = status("VmRSS") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+resolver = litert.OpResolverType.AUTO if sys.argv[3] == "1" else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+model = litert.Interpreter(model_path=sys.argv[1], num_threads=int(sys.argv[2]), experimental_op_resolver_type=resolver)
+model.allocate_tensors()
+for detail in model.get_input_details():
+    model.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+model.invoke()
+after = status("VmHWM") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(max(after - before, 0) * 1024)
+"""
+
+
+def peak_memory_bytes(content, num_threads=1, use_xnnpack=True):
+    """Peak resident memory that loading and running the model adds, measured in a fresh process.
+
+    The peak is reset after the imports (Linux's /proc/self/clear_refs), so
+    the number is the interpreter's own: the model, its tensors and delegate
+    buffers. Elsewhere the growth of ru_maxrss stands in.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".tflite") as file:
+        file.write(content)
+        file.flush()
+        result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, file.name, str(num_threads),
+                                 "1" if use_xnnpack else "0"], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"the memory probe failed: {result.stderr[-800:]}")
+    return int(result.stdout.strip().splitlines()[-1])
 
 
 def macro_f1(labels, predictions):
