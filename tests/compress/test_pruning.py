@@ -23,6 +23,56 @@ def test_short_distillation_run_reaches_target_sparsity_in_every_layer(student, 
         assert row["sparsity"] == pytest.approx(target, abs=0.01), row
 
 
+@pytest.mark.parametrize("architecture, dense_layers", [
+    ("transformer", ["positions", "attention_0"]), ("bilstm", ["bilstm"])], ids=["transformer", "bilstm"])
+def test_students_with_layers_tf_mot_cannot_prune_keep_them_dense_and_say_so(token_data, architecture,
+                                                                             dense_layers):
+    ids, labels, logits = token_data
+    keras.utils.set_random_seed(0)
+    student = tfkd.students.build(architecture, 50, 16, 2)
+    with pytest.warns(UserWarning, match="these layers stay dense") as caught:
+        pruned = tfkd.prune(student, 0.5, steps_per_epoch=8, epochs=1)
+    named = str(caught[0].message)
+    distiller = tfkd.Distiller(pruned)
+    distiller.compile(optimizer="adam")
+    distiller.fit(tfkd.logits_dataset(ids, labels, logits, 32), epochs=1, callbacks=pruning_callbacks(), verbose=0)
+    sparsity = {row["layer"]: row["sparsity"] for row in sparsity_report(strip_pruning(distiller.student))}
+    assert sparsity["embedding"] == pytest.approx(0.5, abs=0.01)  # the table, most of the weights, is pruned
+    for layer in dense_layers:
+        if layer in named:
+            assert sparsity.get(layer, 0.0) < 0.1
+    assert any(layer in named for layer in dense_layers)
+
+
+def test_two_four_structure_in_dense_and_embedding_layers(token_data):
+    ids, labels, logits = token_data
+    keras.utils.set_random_seed(0)
+    student = tfkd.students.build("average_embedding", 50, 16, 2)
+    pruned = tfkd.prune(student, 0.5, end_step=4, frequency=1, schedule="constant", structure="2:4")
+    pruned.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pruned.fit(ids[:128], labels[:128], batch_size=32, epochs=1, callbacks=pruning_callbacks(), verbose=0)
+    stripped = strip_pruning(pruned)
+    for name, weight in (("hidden", "kernel"), ("embedding", "embeddings")):
+        values = getattr(stripped.get_layer(name), weight).numpy()
+        # TF-MOT groups 4 consecutive weights along the first axis: at most 2 non-zero in each group
+        # (the table's 50 rows leave 2 rows outside any group of 4).
+        blocks = values[:len(values) // 4 * 4].reshape(-1, 4, values.shape[1])
+        assert (np.count_nonzero(blocks, axis=1) <= 2).all(), name
+        assert (np.count_nonzero(blocks, axis=1) == 2).mean() > 0.9, name
+
+
+def test_two_four_leaves_conv1d_dense_with_a_warning(student):
+    with pytest.warns(UserWarning, match=r"TF-MOT cannot prune them m-by-n\): \['conv_3', 'conv_4', 'conv_5'\]"):
+        tfkd.prune(student, 0.5, end_step=4, frequency=1, structure="2:4")
+
+
+@pytest.mark.parametrize("structure", ["4:2", "2-4", "0:4"], ids=["m-above-n", "dash", "zero"])
+def test_bad_structure_is_named(student, structure):
+    with pytest.raises(ValueError, match=f"`structure` must be 'm:n' with 0 < m < n, e.g. '2:4', or None; "
+                                         f"received structure='{structure}'"):
+        tfkd.prune(student, 0.5, end_step=4, structure=structure)
+
+
 def test_constant_schedule_and_original_model_untouched(student, token_data):
     ids, labels, _ = token_data
     before = [w.copy() for w in student.get_weights()]

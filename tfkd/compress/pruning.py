@@ -1,5 +1,8 @@
 """Magnitude pruning with TF-MOT, with a schedule that really prunes short runs."""
 
+import re
+import warnings
+
 import numpy as np
 
 from tfkd._keras import import_optional, keras
@@ -8,8 +11,12 @@ SCHEDULES = ("polynomial", "constant")
 
 
 def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_step=0, end_step=None,
-          frequency=None, initial_sparsity=0.0, schedule="polynomial"):
+          frequency=None, initial_sparsity=0.0, schedule="polynomial", structure=None):
     """Wraps every prunable layer of `model` (Embedding included) for magnitude pruning.
+
+    Layers TF-MOT cannot prune (a Bidirectional LSTM, a custom layer such as
+    the transformer's `PositionEmbedding`) stay dense, with a warning that
+    names them; the others (Embedding, Dense, Conv1D, ...) are pruned.
 
     Train the result with the callbacks from `pruning_callbacks()` (inside
     `Distiller.fit` too), then `strip_pruning` it. With no `end_step`,
@@ -28,13 +35,18 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
             default of 100 can end a short run at 0% sparsity).
         initial_sparsity: float in [0, target_sparsity], polynomial schedule only. Default 0.
         schedule: str, "polynomial" (default) or "constant".
+        structure: str or None, e.g. "2:4": at most 2 non-zero weights in
+            every block of 4 (m-by-n structured sparsity, which sparse
+            kernels can exploit). TF-MOT applies it to 2-D and 4-D weights
+            (Dense, Embedding); other layers stay dense with a warning.
+            Default None (unstructured).
 
     Returns:
         The wrapped model (a new tf_keras model; `model` is unchanged).
 
     Raises:
         ValueError: sparsity outside [0, 1), begin_step >= end_step, missing
-            steps information, an unknown schedule.
+            steps information, an unknown schedule or structure.
         TypeError: `model` is not a tf_keras functional or Sequential model.
     """
     tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
@@ -51,11 +63,53 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
             target_sparsity, begin_step=begin_step, end_step=end_step, frequency=frequency)
     else:
         raise ValueError(f"`schedule` must be one of {list(SCHEDULES)}; received schedule={schedule!r}")
+    m_by_n = _m_by_n(structure)
     # TF-MOT's wrappers share variables with the model they wrap; wrap a copy so
     # the caller's model (e.g. the dense student kept for comparison) is untouched.
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    return tfmot.sparsity.keras.prune_low_magnitude(copy, pruning_schedule=pruning_schedule)
+    skipped = []
+
+    def wrap(layer):
+        if not _prunable(layer, m_by_n):
+            skipped.append(layer.name)
+            return layer
+        return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=pruning_schedule,
+                                                        **({"sparsity_m_by_n": m_by_n} if m_by_n else {}))
+
+    wrapped = keras.models.clone_model(copy, clone_function=wrap)
+    weighted = [name for name in skipped if copy.get_layer(name).trainable_weights]
+    if weighted:
+        warnings.warn(f"these layers stay dense (TF-MOT cannot prune them{' m-by-n' if m_by_n else ''}): "
+                      f"{weighted}", stacklevel=2)
+    return wrapped
+
+
+def _m_by_n(structure):
+    if structure is None:
+        return None
+    match = re.fullmatch(r"(\d+):(\d+)", str(structure))
+    if not match or not 0 < int(match.group(1)) < int(match.group(2)):
+        raise ValueError(f"`structure` must be 'm:n' with 0 < m < n, e.g. '2:4', or None; "
+                         f"received structure={structure!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _prunable(layer, m_by_n):
+    """Whether TF-MOT can wrap `layer` (and, for m-by-n, every weight it would prune is 2-D or 4-D)."""
+    from tensorflow_model_optimization.python.core.sparsity.keras import prunable_layer, prune_registry
+
+    if isinstance(layer, keras.layers.InputLayer):
+        return False
+    if not (prune_registry.PruneRegistry.supports(layer) or isinstance(layer, prunable_layer.PrunableLayer)):
+        return False
+    if m_by_n is None:
+        return True
+    registry = prune_registry.PruneRegistry
+    if type(layer) not in registry._LAYERS_WEIGHTS_MAP:  # RNN, attention, custom: no m-by-n here
+        return False
+    weights = [getattr(layer, name) for name in registry._weight_names(layer)]  # TF-MOT's own weight list
+    return all(weight.shape.rank in (2, 4) for weight in weights)
 
 
 def pruning_steps(begin_step, end_step, frequency, steps_per_epoch, epochs):
