@@ -105,7 +105,7 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE):
     return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
             "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
             "augmented": len(texts["augmented"]), "vectorizer": vectorizer,
-            "teacher_info": {**{k: v for k, v in teacher.info.items()}, "test_accuracy": teacher_accuracy}}
+            "teacher_info": {**teacher.info, "test_accuracy": teacher_accuracy}}
 
 
 def dataset(inputs, splits, shuffle_seed=None):

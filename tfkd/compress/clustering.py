@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 
 from tfkd._checks import check_integer
-from tfkd._keras import import_optional, keras
-from tfkd.compress.pruning import check_wrappable
+from tfkd._keras import import_optional
+from tfkd.compress.pruning import check_wrappable, wrap_layers
 
 CENTROID_INITS = ("kmeans++", "linear", "density", "random")
 
@@ -49,20 +49,10 @@ def cluster(model, number_of_clusters=16, centroid_init="kmeans++"):
     initialization = tfmot.clustering.keras.CentroidInitialization
     init = {"kmeans++": initialization.KMEANS_PLUS_PLUS, "linear": initialization.LINEAR,
             "density": initialization.DENSITY_BASED, "random": initialization.RANDOM}[centroid_init]
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    skipped = []
-
-    def wrap(layer):
-        if not layer.weights:
-            return layer
-        if not clustering_registry.ClusteringRegistry.supports(layer):
-            skipped.append(layer.name)
-            return layer
-        return tfmot.clustering.keras.cluster_weights(layer, number_of_clusters=number_of_clusters,
-                                                      cluster_centroids_init=init)
-
-    wrapped = keras.models.clone_model(copy, clone_function=wrap)
+    wrapped, skipped = wrap_layers(
+        model, lambda layer: bool(layer.weights) and clustering_registry.ClusteringRegistry.supports(layer),
+        lambda layer: tfmot.clustering.keras.cluster_weights(layer, number_of_clusters=number_of_clusters,
+                                                             cluster_centroids_init=init))
     if skipped:
         warnings.warn(f"these layers are not clustered (TF-MOT cannot cluster them): {skipped}", stacklevel=2)
     return wrapped

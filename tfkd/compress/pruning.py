@@ -64,25 +64,38 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
     else:
         raise ValueError(f"`schedule` must be one of {list(SCHEDULES)}; received schedule={schedule!r}")
     m_by_n = _m_by_n(structure)
-    # TF-MOT's wrappers share variables with the model they wrap; wrap a copy so
-    # the caller's model (e.g. the dense student kept for comparison) is untouched.
+    wrapped, skipped = wrap_layers(
+        model, lambda layer: _prunable(layer, m_by_n),
+        lambda layer: tfmot.sparsity.keras.prune_low_magnitude(
+            layer, pruning_schedule=pruning_schedule, **({"sparsity_m_by_n": m_by_n} if m_by_n else {})))
+    if skipped:
+        warnings.warn(f"these layers stay dense (TF-MOT cannot prune them{' m-by-n' if m_by_n else ''}): "
+                      f"{skipped}", stacklevel=2)
+    return wrapped
+
+
+def wrap_layers(model, supported, wrap):
+    """A copy of `model` with `wrap(layer)` in place of every layer `supported(layer)` accepts.
+
+    TF-MOT's wrappers share variables with the layers they wrap; wrapping a
+    copy leaves the caller's model (e.g. the dense student kept for
+    comparison) untouched.
+
+    Returns:
+        (wrapped model, names of the layers with weights that were left unwrapped).
+    """
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     skipped = []
 
-    def wrap(layer):
-        if not _prunable(layer, m_by_n):
+    def clone_function(layer):
+        if supported(layer):
+            return wrap(layer)
+        if layer.weights:
             skipped.append(layer.name)
-            return layer
-        return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=pruning_schedule,
-                                                        **({"sparsity_m_by_n": m_by_n} if m_by_n else {}))
+        return layer
 
-    wrapped = keras.models.clone_model(copy, clone_function=wrap)
-    weighted = [name for name in skipped if copy.get_layer(name).trainable_weights]
-    if weighted:
-        warnings.warn(f"these layers stay dense (TF-MOT cannot prune them{' m-by-n' if m_by_n else ''}): "
-                      f"{weighted}", stacklevel=2)
-    return wrapped
+    return keras.models.clone_model(copy, clone_function=clone_function), skipped
 
 
 def _m_by_n(structure):

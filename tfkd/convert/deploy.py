@@ -24,7 +24,7 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
 
     A `<name>.json` report (sizes, arena, verification) is written beside
     them. Files are written atomically and an existing file is never
-    replaced unless `overwrite`; the check runs before anything is written.
+    replaced unless `overwrite`; that is checked first, before converting.
 
     Args:
         model: tf_keras student (or any model `convert` takes).
@@ -53,6 +53,11 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
     if target not in TARGETS:
         raise ValueError(f"`target` must be one of {list(TARGETS)}; received target={target!r}")
     directory = pathlib.Path(directory)
+    suffixes = (".tflite", ".h", ".cc", ".json") if target == "micro" else (".tflite", ".json")
+    existing = [name + suffix for suffix in suffixes if (directory / (name + suffix)).exists()]
+    if existing and not overwrite:  # checked before the (slow) conversion and before anything is written
+        raise FileExistsError(f"{directory} already holds {existing}; refusing to overwrite them "
+                              "(pass overwrite=True or another name)")
     flatbuffer = convert(model, mode, representative_data)
     report = {"target": target, "mode": mode, "name": name}
     if target == "micro":
@@ -69,10 +74,6 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
         report["verification"] = verify_conversion(model, flatbuffer, validation_data, micro=target == "micro",
                                                    min_agreement=min_agreement)
     outputs[f"{name}.json"] = json.dumps(report, indent=2).encode()
-    existing = [file for file in outputs if (directory / file).exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{directory} already holds {existing}; refusing to overwrite them "
-                              "(pass overwrite=True or another name)")
     for file, content in outputs.items():
         write_bytes_atomic(directory / file, content, overwrite=overwrite)
     report["files"] = sorted(str(directory / file) for file in outputs)

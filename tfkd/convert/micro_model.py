@@ -8,7 +8,7 @@ import tempfile
 import numpy as np
 
 from tfkd._keras import import_optional
-from tfkd.convert.tflite_model import TFLiteModel, _read, example_at, match_input
+from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, input_value
 from tfkd.data.cache import write_bytes_atomic
 
 # Builtin ops registered by the installed TFLM runtime (tflite-micro 0.dev20261023, the
@@ -96,16 +96,15 @@ class MicroModel:
         input_details = TFLiteModel(self.content, use_xnnpack=False).input_details  # same order as TFLM's
         output = interpreter.get_output_details(0)
         scales, zero_points = (output["quantization_parameters"][key] for key in ("scales", "zero_points"))
-        count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+        scale, zero_point = (scales[0], zero_points[0]) if len(scales) else (0.0, 0)
         rows = []
-        for index in range(count):
+        for index in range(example_count(inputs)):
             sample = example_at(inputs, index)
             for position, detail in enumerate(input_details):
-                value = sample[match_input(detail["name"], sample)] if isinstance(sample, dict) else sample
+                value = input_value(sample, detail["name"])
                 interpreter.set_input(np.asarray(value, detail["dtype"]).reshape(detail["shape"]), position)
             interpreter.invoke()
-            row = interpreter.get_output(0).astype(np.float32)
-            rows.append((row - zero_points[0]) * scales[0] if len(scales) and scales[0] else row)
+            rows.append(dequantized(interpreter.get_output(0), scale, zero_point))
             interpreter.reset()
         return np.concatenate(rows, axis=0) if rows else np.zeros((0,), np.float32)
 

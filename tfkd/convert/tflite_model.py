@@ -40,20 +40,15 @@ class TFLiteModel:
     def invoke(self, sample):
         """Runs one example (batch 1: an array, or a dict by input name); returns float output [1, ...]."""
         for detail in self.input_details:
-            value = sample[match_input(detail["name"], sample)] if isinstance(sample, dict) else sample
+            value = input_value(sample, detail["name"])
             self.interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"]).reshape(detail["shape"]))
         self.interpreter.invoke()
         detail = self.output_details[0]
-        output = self.interpreter.get_tensor(detail["index"])
-        scale, zero_point = detail["quantization"]
-        if scale:
-            return (output.astype(np.float32) - zero_point) * scale
-        return output.astype(np.float32)
+        return dequantized(self.interpreter.get_tensor(detail["index"]), *detail["quantization"])
 
     def predict(self, inputs):
         """Outputs for every example of `inputs` ([n, ...] array or dict of arrays), run one at a time."""
-        count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
-        rows = [self.invoke(example_at(inputs, i)) for i in range(count)]
+        rows = [self.invoke(example_at(inputs, i)) for i in range(example_count(inputs))]
         return np.concatenate(rows, axis=0) if rows else np.zeros((0,), np.float32)
 
     def input_shapes(self):
@@ -73,6 +68,22 @@ def _read(model):
         raise ValueError(f"{path} is not a TFLite flatbuffer (expected identifier {TFLITE_IDENTIFIER!r} "
                          f"at bytes 4-8, found {content[4:8]!r}; {len(content)} bytes): truncated or another format?")
     return path, content
+
+
+def example_count(inputs):
+    """Examples in an array or a dict of arrays (the first array's length)."""
+    return len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+
+
+def input_value(sample, model_input_name):
+    """The part of `sample` (an array, or a dict by input name) that feeds the model input `model_input_name`."""
+    return sample[match_input(model_input_name, sample)] if isinstance(sample, dict) else sample
+
+
+def dequantized(output, scale, zero_point):
+    """A model output as float32: scale * (output - zero_point) when quantized (scale > 0), else as is."""
+    output = np.asarray(output).astype(np.float32)
+    return (output - zero_point) * scale if scale else output
 
 
 def example_at(inputs, index):

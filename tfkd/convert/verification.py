@@ -3,7 +3,7 @@
 import numpy as np
 
 from tfkd.convert.micro_model import MicroModel
-from tfkd.convert.tflite_model import TFLiteModel
+from tfkd.convert.tflite_model import TFLiteModel, example_count
 
 RUNTIMES = ("litert", "tflm")
 
@@ -42,7 +42,7 @@ def verify_conversion(keras_model, flatbuffer, inputs, micro=False, min_agreemen
     if not 0.0 <= min_agreement <= 1.0:
         raise ValueError(f"`min_agreement` must be in [0, 1]; received min_agreement={min_agreement!r}")
     inputs = _first(inputs, num_examples)
-    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    count = example_count(inputs)
     if count == 0:
         raise ValueError("`inputs` is empty; verification needs at least one example")
     expected = np.asarray(keras_model.predict(inputs, verbose=0), np.float32)

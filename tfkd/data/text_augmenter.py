@@ -92,20 +92,29 @@ class TextAugmenter:
     def augment(self, text, rng):
         """One perturbed copy of `text` drawn with the numpy Generator `rng`."""
         words = text.split()
-        perturbed = []
+        # One draw per word picks among consecutive intervals [0, mask), [mask, synonym), ...
+        mask_end = self.mask_probability
+        synonym_end = mask_end + self.synonym_probability
+        delete_end = synonym_end + self.delete_probability
+        swap_end = delete_end + self.swap_probability
+        perturbed, swaps = [], []
         for word in words:
             draw = rng.random()
-            if draw < self.mask_probability:
+            if draw < mask_end:
                 perturbed.append(self.mask_token)
-            elif (draw := draw - self.mask_probability) < self.synonym_probability:
+            elif draw < synonym_end:
                 perturbed.append(_synonym(word, rng))
-            elif (draw := draw - self.synonym_probability) < self.delete_probability:
+            elif draw < delete_end:
                 continue
             else:
                 perturbed.append(word)
-                if draw - self.delete_probability < self.swap_probability and len(words) > 1:
-                    perturbed.append(None)  # marks a swap of the word just added
-        words = _apply_swaps(perturbed, rng)
+                if draw < swap_end and len(words) > 1:
+                    swaps.append(len(perturbed) - 1)
+        words = perturbed
+        for position in swaps:  # each marked word trades places with a random word
+            if len(words) > 1:
+                other = int(rng.integers(0, len(words)))
+                words[position], words[other] = words[other], words[position]
         if words and rng.random() < self.ngram_probability:
             n = int(rng.integers(1, self.max_ngram + 1))
             start = int(rng.integers(0, max(len(words) - n, 0) + 1))
@@ -121,21 +130,6 @@ class TextAugmenter:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _apply_swaps(perturbed, rng):
-    """Removes the swap markers (None), swapping each marked word with a random other position."""
-    words, marked = [], []
-    for item in perturbed:
-        if item is None:
-            marked.append(len(words) - 1)
-        else:
-            words.append(item)
-    for position in marked:
-        if len(words) > 1:
-            other = int(rng.integers(0, len(words)))
-            words[position], words[other] = words[other], words[position]
-    return words
 
 
 def _probability(name, value):

@@ -100,8 +100,8 @@ class Distiller(keras.Model):
         self._teacher = _Untracked(None)
         self._teacher_model = _Untracked(None)
         self.teacher = teacher
-        self.projections = [
-            _built_projection(feature, student.get_layer(feature.student_layer)) for feature in self.features]
+        self.projections = [_built_projection(feature, _layer(student, feature.student_layer, "student"))
+                            for feature in self.features]
         names = ["loss", "student_loss", "distillation_loss"] + ["feature_loss"] * bool(self.features) + [
             "entropy"] * (entropy_weight is not None)
         self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -353,12 +353,10 @@ def _teacher_feature_model(teacher, features):
     """The teacher as a callable returning {"logits": ..., teacher_layer: features}, or itself without features."""
     if not features or teacher is None or not hasattr(teacher, "get_layer") or not hasattr(teacher, "inputs"):
         return teacher
+    outputs = {"logits": teacher.outputs[0]}
     for feature in features:
-        layer = _layer(teacher, feature.teacher_layer, "teacher")
-        feature.teacher_dim = feature.teacher_dim or int(layer.output.shape[-1])
-    outputs = {"logits": teacher.outputs[0],
-               **{feature.teacher_layer: _layer(teacher, feature.teacher_layer, "teacher").output
-                  for feature in features}}
+        outputs[feature.teacher_layer] = _layer(teacher, feature.teacher_layer, "teacher").output
+        feature.teacher_dim = feature.teacher_dim or int(outputs[feature.teacher_layer].shape[-1])
     # A Keras 3 (keras-hub) teacher needs a Keras 3 functional model over its own tensors.
     model_class = keras.Model if isinstance(teacher, keras.Model) else keras3().Model
     return model_class(teacher.input, outputs)

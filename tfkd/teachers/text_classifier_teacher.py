@@ -14,6 +14,8 @@ from tfkd.progress import keras_verbosity, progress
 from tfkd.teachers.minilm import MINILM_PRESET, minilm_dir
 
 MODEL_FILE, INFO_FILE = "model.keras", "teacher.json"
+# BERT inputs of any batch size and length (batches are cut to their longest text).
+_BERT_INPUTS = {name: tf.TensorSpec([None, None], tf.int32) for name in ("token_ids", "padding_mask", "segment_ids")}
 
 
 @dataclasses.dataclass
@@ -168,9 +170,8 @@ class TextClassifierTeacher:
 
     def _mean_pooled_function(self):
         backbone = self.model.backbone
-        spec = {name: tf.TensorSpec([None, None], tf.int32) for name in ("token_ids", "padding_mask", "segment_ids")}
 
-        @tf.function(input_signature=[spec])
+        @tf.function(input_signature=[_BERT_INPUTS])
         def forward(features):
             sequence = backbone(features, training=False)["sequence_output"]  # [batch, tokens, hidden]
             mask = tf.cast(features["padding_mask"], sequence.dtype)[..., None]
@@ -180,9 +181,8 @@ class TextClassifierTeacher:
 
     def _forward_function(self):
         model = self.model
-        spec = {name: tf.TensorSpec([None, None], tf.int32) for name in ("token_ids", "padding_mask", "segment_ids")}
 
-        @tf.function(input_signature=[spec])
+        @tf.function(input_signature=[_BERT_INPUTS])
         def forward(features):
             return model(features, training=False)
 
