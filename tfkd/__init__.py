@@ -2,7 +2,7 @@
 
 from tfkd import _keras  # noqa: F401  (must run before anything imports TensorFlow)
 from tfkd import compress, data, students
-from tfkd.compress import prune
+from tfkd.compress import prune, quantize_aware
 from tfkd.convert import TFLiteModel, convert
 from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, FeatureDistillation,
                          cache_teacher_logits, logits_dataset, losses)
@@ -27,6 +27,7 @@ __all__ = [
     "logits_dataset",
     "losses",
     "prune",
+    "quantize_aware",
     "run_pipeline",
     "students",
     "teachers",

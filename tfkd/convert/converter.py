@@ -1,8 +1,10 @@
 """Keras model -> TFLite flatbuffer in float32, float16, dynamic-range, full-int8 or 16x8 mode."""
 
+import contextlib
+
 import numpy as np
 
-from tfkd._keras import keras, tf
+from tfkd._keras import import_optional, keras, tf
 from tfkd.data.cache import write_bytes_atomic
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
@@ -107,13 +109,20 @@ def _checked(array, spec, name):
 
 
 def _converter(model, signature):
-    if isinstance(model, keras.Model):
+    if isinstance(model, keras.Model) and _rebuildable(model):
         # A batch-1 clone with RNNs unrolled. Measured here with TF 2.21: a tf.function trace of
         # a rolled LSTM leaves a WHILE loop whose int8 calibration crashes the converter, and the
         # fused UNIDIRECTIONAL_SEQUENCE_LSTM that from_keras_model makes of it gives wrong logits.
         return tf.lite.TFLiteConverter.from_keras_model(_batch_one_clone(model, signature))
     return tf.lite.TFLiteConverter.from_concrete_functions(
         [_serving_function(model, signature)], _variable_holder(model))
+
+
+def _rebuildable(model):
+    """False for a cluster-preserving QAT model: its quantizers size their variables from the clustered
+    weights when built, so a fresh copy cannot take the trained values. It is traced as it is."""
+    return not any("ClusterPreserve" in type(getattr(getattr(layer, "quantize_config", None), "weight_quantizer",
+                                                     None)).__name__ for layer in model.layers)
 
 
 def _batch_one_clone(model, signature):
@@ -123,9 +132,18 @@ def _batch_one_clone(model, signature):
                   for name, spec in signature.items()}
     else:
         inputs = keras.Input(batch_shape=signature.shape, dtype=signature.dtype, name=signature.name)
-    clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
+    with _clone_scope(model):
+        clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
     clone.set_weights(model.get_weights())
     return clone
+
+
+def _clone_scope(model):
+    """TF-MOT's custom-object scope when `model` holds its wrappers (a QAT model), so that it clones."""
+    if any(type(layer).__module__.startswith("tensorflow_model_optimization") for layer in model.layers):
+        tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
+        return tfmot.quantization.keras.quantize_scope()
+    return contextlib.nullcontext()
 
 
 def _unrolled_copy(layer):

@@ -1,0 +1,187 @@
+"""Benchmark: every compression method on the distilled CNN and BiLSTM students, on MR (issue 4).
+
+Each student is first distilled with the best recipe of `distill_students.py`
+(teacher logits, augmented transfer set, embeddings seeded from the
+teacher; seed 0): that is the dense row. Every method then starts from a
+copy of it and fine-tunes inside `tfkd.Distiller` on the same cached
+teacher logits (alpha=0.1, T=3, Adam 3e-4, `--epochs` epochs over the
+augmented transfer set, twice that for pruning: 70% of it ramps the
+sparsity up and the rest recovers; no early stopping), and is measured on
+MR's 1,015 test sentences:
+
+- pruning to 50 / 75 / 90% sparsity (polynomial decay, prune while distilling);
+- post-training int8 (PTQ) of the dense student vs QAT int8 (`quantize_aware`);
+- pruning-preserving QAT of the 75%-sparse student (PQAT) and
+  cluster-preserving QAT of a 16-cluster student (CQAT);
+- low-rank factorisation (90% and 70% of the singular-value energy);
+- neuron pruning (50% and 75% of the hidden units / filters);
+- ternary and binary weights (straight-through estimator).
+
+Every row: Keras accuracy, float32 and int8 .tflite accuracy (LiteRT),
+parameters and non-zero parameters, file bytes and gzip bytes.
+
+    python benchmarks/compress_students.py [--students cnn bilstm] [--quick]
+"""
+
+import argparse
+import json
+import pathlib
+import time
+import types
+import warnings
+
+import numpy as np
+
+import tfkd
+from tfkd._keras import keras, set_seed
+from tfkd.benchmark.machine import machine_info
+from tfkd.compress import (cluster, compression_report, low_bit_weights, low_rank, prune_neurons, pruning_callbacks,
+                           quantize_aware, strip_clustering, strip_low_bit, strip_pruning)
+from tfkd.data.cache import write_bytes_atomic
+
+from distill_students import HERE, dataset, prepare, train
+
+TARGETS = {"pruned_75_within_points": 1.0, "qat_within_points": 0.5, "pruned_int8_gzip_smaller": 10.0}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", nargs="+", default=["cnn", "bilstm"])
+    parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs over the augmented transfer set")
+    parser.add_argument("--quick", action="store_true", help="the CNN, 1 epoch everywhere: a smoke run")
+    parser.add_argument("--output", default=str(HERE / "results" / "compress_students.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.students, args.epochs = ["cnn"], 1
+    work = HERE / "runs" / "distill_students"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    inputs = prepare(work, 3)  # the cached transfer set of distill_students.py
+    settings = types.SimpleNamespace(epochs=1 if args.quick else 10, aug_epochs=1 if args.quick else 4)
+    results = {"settings": {**vars(args), "seed": 0, "base_recipe": "distilled+aug+emb", "alpha": 0.1,
+                            "temperature": 3.0, "fine_tune_learning_rate": 3e-4, "targets": TARGETS},
+               "machine": machine_info(), "teacher": inputs["teacher_info"], "rows": []}
+    for architecture in args.students:
+        base = train(inputs, architecture, "distilled+aug+emb", 0, settings)
+        dense = base.pop("model")
+        results["rows"].append(measure(architecture, "dense", dense, inputs, base["seconds"]))
+        for method, compress in methods(architecture, inputs, args.epochs).items():
+            set_seed(0)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # layers left dense/float are named in the docs
+                model = compress(_copy(dense))
+            results["rows"].append(measure(architecture, method, model, inputs, time.perf_counter() - start))
+            write(args.output, results)
+    results["summary"] = summarise(results["rows"])
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    write(args.output, results)
+    print(markdown(results))
+
+
+def methods(architecture, inputs, epochs):
+    steps = int(np.ceil((len(inputs["labels"]["train"]) + inputs["augmented"]) / 64))
+
+    def fine_tuned(model, callbacks=(), fine_tune_epochs=epochs):
+        distiller = tfkd.Distiller(model, None, alpha=0.1, temperature=3.0)
+        distiller.compile(optimizer=keras.optimizers.Adam(3e-4), metrics=["accuracy"])
+        distiller.fit(dataset(inputs, ["train", "augmented"], 0), epochs=fine_tune_epochs, callbacks=list(callbacks),
+                       verbose=0)
+        return model
+
+    def pruned(sparsity):
+        return lambda model: strip_pruning(fine_tuned(
+            tfkd.prune(model, sparsity, steps_per_epoch=steps, epochs=2 * epochs), pruning_callbacks(), 2 * epochs))
+
+    def pqat(model):
+        return fine_tuned(quantize_aware(pruned(0.75)(model), preserve="sparsity"))
+
+    def cqat(model):
+        clustered = strip_clustering(fine_tuned(cluster(model, 16)))
+        return fine_tuned(quantize_aware(clustered, preserve="clusters"))
+
+    return {
+        "pruned_50": pruned(0.5), "pruned_75": pruned(0.75), "pruned_90": pruned(0.9),
+        "qat_int8": lambda model: fine_tuned(quantize_aware(model)),
+        "pqat_75_int8": pqat, "cqat_16_int8": cqat,
+        "low_rank_0.9": lambda model: fine_tuned(low_rank(model, energy=0.9)[0]),
+        "low_rank_0.7": lambda model: fine_tuned(low_rank(model, energy=0.7)[0]),
+        "neurons_50": lambda model: fine_tuned(prune_neurons(model, 0.5)[0]),
+        "neurons_75": lambda model: fine_tuned(prune_neurons(model, 0.75)[0]),
+        "ternary": lambda model: strip_low_bit(fine_tuned(low_bit_weights(model, "ternary"))),
+        "binary": lambda model: strip_low_bit(fine_tuned(low_bit_weights(model, "binary"))),
+    }
+
+
+def _copy(model):
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def measure(architecture, method, model, inputs, seconds):
+    test, labels = inputs["ids"]["test"], inputs["labels"]["test"]
+    files = {"float32": tfkd.convert(model, "float32"), "int8": tfkd.convert(model, "int8", inputs["ids"]["train"],
+                                                                             num_samples=500)}
+    accuracy = {"keras": float(np.mean(model.predict(test, batch_size=256, verbose=0).argmax(-1) == labels))}
+    for name, content in files.items():
+        accuracy[name] = float(np.mean(tfkd.TFLiteModel(content).predict(test).argmax(-1) == labels))
+    row = {"student": architecture, "method": method, "seconds": round(seconds, 1),
+           **{f"{name}_accuracy": value for name, value in accuracy.items()},
+           **compression_report(model, files)}
+    print(f"{architecture:>7} {method:>14}: keras {accuracy['keras']:.2%}, int8 {accuracy['int8']:.2%}, "
+          f"nonzero {row['nonzero']:,}/{row['parameters']:,}, int8 gzip {row['files']['int8']['gzip_bytes']:,} B",
+          flush=True)
+    return row
+
+
+def summarise(rows):
+    """The issue's three targets, per student, from the rows."""
+    summary = {}
+    for student in sorted({row["student"] for row in rows}):
+        by_method = {row["method"]: row for row in rows if row["student"] == student}
+        dense, pruned, qat = by_method["dense"], by_method.get("pruned_75"), by_method.get("qat_int8")
+        entry = {}
+        if pruned:
+            entry["pruned_75_drop_points"] = round(100 * (dense["keras_accuracy"] - pruned["keras_accuracy"]), 2)
+            entry["pruned_75_int8_gzip_smaller"] = round(
+                dense["files"]["float32"]["bytes"] / pruned["files"]["int8"]["gzip_bytes"], 1)
+        if qat:
+            entry["qat_int8_drop_points"] = round(100 * (dense["float32_accuracy"] - qat["int8_accuracy"]), 2)
+            entry["ptq_int8_drop_points"] = round(100 * (dense["float32_accuracy"] - dense["int8_accuracy"]), 2)
+        entry["met"] = {
+            "pruned_75_within_1_point": entry.get("pruned_75_drop_points", 99) <= TARGETS["pruned_75_within_points"],
+            "qat_within_0.5_point": entry.get("qat_int8_drop_points", 99) <= TARGETS["qat_within_points"],
+            "pruned_int8_gzip_10x": entry.get("pruned_75_int8_gzip_smaller", 0) >= TARGETS["pruned_int8_gzip_smaller"]}
+        summary[student] = entry
+    return summary
+
+
+def markdown(results):
+    lines = [f"Teacher: {results['teacher']['test_accuracy']:.2%} on MR test. Seed 0; fine-tuning "
+             f"{results['settings']['epochs']} epochs per method "
+             f"({2 * results['settings']['epochs']} for pruning).", "",
+             "| student | method | Keras | .tflite float32 | .tflite int8 | parameters | non-zero | "
+             "float32 bytes | float32 gzip | int8 bytes | int8 gzip | seconds |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in results["rows"]:
+        files = row["files"]
+        lines.append(f"| {row['student']} | {row['method']} | {row['keras_accuracy']:.2%} | "
+                     f"{row['float32_accuracy']:.2%} | {row['int8_accuracy']:.2%} | {row['parameters']:,} | "
+                     f"{row['nonzero']:,} | {files['float32']['bytes']:,} | {files['float32']['gzip_bytes']:,} | "
+                     f"{files['int8']['bytes']:,} | {files['int8']['gzip_bytes']:,} | {row['seconds']} |")
+    for student, entry in results.get("summary", {}).items():
+        lines += ["", f"{student}: " + ", ".join(f"{key} = {value}" for key, value in entry.items() if key != "met"),
+                  f"{student} targets met: " + ", ".join(f"{key}: {'yes' if value else 'no'}"
+                                                         for key, value in entry["met"].items())]
+    return "\n".join(lines)
+
+
+def write(path, results):
+    path = pathlib.Path(path)
+    write_bytes_atomic(path, json.dumps(results, indent=2).encode(), overwrite=True)
+    write_bytes_atomic(path.with_suffix(".md"), (markdown(results) + "\n").encode(), overwrite=True)
+
+
+if __name__ == "__main__":
+    main()
