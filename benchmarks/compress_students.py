@@ -50,7 +50,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs over the augmented transfer set")
     parser.add_argument("--quick", action="store_true", help="the CNN, 1 epoch everywhere: a smoke run")
     parser.add_argument("--output", default=str(HERE / "results" / "compress_students.json"))
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="recompute the summary and Markdown of an existing results file (e.g. a stopped run)")
     args = parser.parse_args()
+    if args.summarise_only:
+        results = json.loads(pathlib.Path(args.output).read_text())
+        results["summary"] = summarise(results["rows"])
+        write(args.output, results)
+        print(markdown(results))
+        return
     if args.quick:
         args.students, args.epochs = ["cnn"], 1
     work = HERE / "runs" / "distill_students"
@@ -140,6 +148,8 @@ def summarise(rows):
     summary = {}
     for student in sorted({row["student"] for row in rows}):
         by_method = {row["method"]: row for row in rows if row["student"] == student}
+        if "dense" not in by_method:
+            continue
         dense, pruned, qat = by_method["dense"], by_method.get("pruned_75"), by_method.get("qat_int8")
         entry = {}
         if pruned:

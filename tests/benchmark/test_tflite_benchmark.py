@@ -8,6 +8,8 @@ import pytest
 import tfkd
 from tfkd.benchmark import macro_f1
 from tfkd.benchmark.tflite_benchmark import confusion_matrix
+from tfkd._keras import keras
+from tfkd.convert import MicroModel
 
 
 def test_accuracy_and_sizes_match_independent_computation(student, token_data, tmp_path):
@@ -46,6 +48,19 @@ def test_peak_memory_is_measured_in_a_fresh_process(student, token_data):
     small_memory = measure.run("small", small, ids[:4], labels[:4]).peak_memory_bytes
     big_memory = measure.run("big", big, ids[:4], labels[:4]).peak_memory_bytes
     assert 0 < small_memory < big_memory and big_memory > 4_000_000
+
+
+def test_tflm_arena_is_measured_for_micro_models_and_none_for_others(student, token_data):
+    ids, labels, _ = token_data
+    int8 = tfkd.convert(student, "int8", ids)
+    measure = tfkd.TFLiteBenchmark(warmup=1, runs=2, measure_arena=True)
+    assert measure.run("micro", int8, ids[:4], labels[:4]).arena_bytes == MicroModel(int8).arena_bytes()
+    inputs = keras.Input((16,), dtype="int32")
+    hidden = keras.layers.Embedding(50, 8)(inputs)
+    gelu = keras.layers.Dense(2, activation="gelu")(keras.layers.Flatten()(hidden))
+    no_micro = tfkd.convert(keras.Model(inputs, gelu), "float32")  # TFLM has no GELU kernel
+    assert measure.run("mobile", no_micro, ids[:4], labels[:4]).arena_bytes is None
+    assert tfkd.TFLiteBenchmark(warmup=1, runs=2).run("off", int8, ids[:4], labels[:4]).arena_bytes is None
 
 
 def test_confusion_matrix_counts_by_true_and_predicted_class():

@@ -23,6 +23,9 @@ def test_every_model_and_setting_is_measured_and_written(finished_run, tmp_path)
         by_name.setdefault(result.name, set()).add(round(result.accuracy, 6))
     assert all(len(values) == 1 for values in by_name.values())
     assert by_name["student pruned + int8"] == {round(pipeline_results[2].accuracy, 6)}
+    arenas = {result.name: result.arena_bytes for result in results}
+    assert arenas["teacher (float32)"] is None  # the teacher is not measured as a micro target
+    assert arenas["student pruned + int8"] > 0 and arenas["student (float32)"] > arenas["student pruned + int8"]
     document = json.loads((tmp_path / "bench.json").read_text())
     assert document["quick"] and len(document["results"]) == 12 and document["machine"]["cpu_count"] >= 1
     assert len(list(csv.DictReader((tmp_path / "bench.csv").open()))) == 12

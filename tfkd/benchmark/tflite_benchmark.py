@@ -11,6 +11,7 @@ import numpy as np
 
 from tfkd._checks import check_integer
 from tfkd.benchmark.model_result import ModelResult
+from tfkd.convert.micro_model import TFLM_BUILTIN_OPS, MicroModel
 from tfkd.convert.tflite_model import TFLiteModel, example_at, match_input
 from tfkd.progress import progress
 
@@ -26,19 +27,24 @@ class TFLiteBenchmark:
         use_xnnpack: bool, run with LiteRT's default XNNPACK delegate. Default True.
         measure_memory: bool, measure the interpreter's peak resident memory
             in a fresh process (about 2 s per model). Default False.
+        measure_arena: bool, measure the TensorFlow Lite Micro tensor arena
+            (`MicroModel.arena_bytes`) of models whose every op TFLM has;
+            None for the others (e.g. the teacher). Default False.
 
     Example:
         >>> result = TFLiteBenchmark(runs=20).run("student", "student.tflite", ids, labels)
         >>> result.accuracy, result.latency_ms_median
     """
 
-    def __init__(self, num_threads=1, warmup=20, runs=200, seed=0, use_xnnpack=True, measure_memory=False):
+    def __init__(self, num_threads=1, warmup=20, runs=200, seed=0, use_xnnpack=True, measure_memory=False,
+                 measure_arena=False):
         self.num_threads = check_integer("num_threads", num_threads, 1)
         self.warmup = check_integer("warmup", warmup, 0)
         self.runs = check_integer("runs", runs, 1)
         self.seed = seed
         self.use_xnnpack = bool(use_xnnpack)
         self.measure_memory = bool(measure_memory)
+        self.measure_arena = bool(measure_arena)
 
     def run(self, name, model, inputs, labels, parameters=None, nonzero_parameters=None):
         """Benchmarks one model on a labelled dataset.
@@ -75,7 +81,8 @@ class TFLiteBenchmark:
             use_xnnpack=self.use_xnnpack, throughput_per_second=float(1000.0 / np.mean(latencies)),
             confusion_matrix=confusion_matrix(labels, predictions, logits.shape[-1]).tolist(),
             peak_memory_bytes=peak_memory_bytes(content, self.num_threads, self.use_xnnpack)
-            if self.measure_memory else None)
+            if self.measure_memory else None,
+            arena_bytes=micro_arena_bytes(content) if self.measure_arena else None)
 
     def _latencies(self, tflite, rows):
         order = np.random.default_rng(self.seed).integers(0, len(rows), self.warmup + self.runs)
@@ -87,6 +94,14 @@ class TFLiteBenchmark:
             tflite.invoke(rows[index])
             timings.append((time.perf_counter() - start) * 1000.0)
         return np.array(timings)
+
+
+def micro_arena_bytes(content):
+    """TFLM's measured tensor arena for `content`, or None when TFLM lacks one of its ops."""
+    micro = MicroModel(content)
+    if any(op not in TFLM_BUILTIN_OPS for op, _ in micro.ops()):
+        return None
+    return micro.arena_bytes()
 
 
 def confusion_matrix(labels, predictions, num_classes):

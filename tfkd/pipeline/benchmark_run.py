@@ -57,7 +57,8 @@ def benchmark_run(run_directory, output_directory=None, threads=(1, 2), xnnpack=
             continue
         for count, flag in progress(settings, f"bench {name}"):
             bench = TFLiteBenchmark(num_threads=count, runs=QUICK_RUNS if quick else runs, seed=seed,
-                                    use_xnnpack=flag, measure_memory=measure_memory)
+                                    use_xnnpack=flag, measure_memory=measure_memory,
+                                    measure_arena=kind == "student")  # the teacher is no micro target
             result = bench.run(name, path, inputs[kind], labels)
             results.append(result)
             log(f"   {name}, {count} thread(s), XNNPACK {'on' if flag else 'off'}: accuracy {result.accuracy:.2%}, "
@@ -87,13 +88,14 @@ def _run_inputs(run_directory, quick):
 def markdown_sweep(results):
     """One row per model and setting."""
     lines = ["| model | threads | XNNPACK | accuracy | .tflite | peak memory | latency median (ms) | p90 (ms) | "
-             "examples/s |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "examples/s | TFLM arena |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for result in results:
         memory = human_bytes(result.peak_memory_bytes) if result.peak_memory_bytes is not None else "-"
         lines.append(f"| {result.name} | {result.num_threads} | {'on' if result.use_xnnpack else 'off'} | "
                      f"{result.accuracy:.2%} | {human_bytes(result.size_bytes)} | {memory} | "
                      f"{result.latency_ms_median:.3f} | {result.latency_ms_p90:.3f} | "
-                     f"{result.throughput_per_second:,.0f} |")
+                     f"{result.throughput_per_second:,.0f} | "
+                     f"{human_bytes(result.arena_bytes) if result.arena_bytes is not None else '-'} |")
     return "\n".join(lines)
 
 
