@@ -3,9 +3,9 @@
 from tensorflow_model_optimization.python.core.quantization.keras import (quantize_config, quantize_layout_transform,
                                                                           quantize_registry, quantize_scheme)
 
-from tfkd._keras import import_optional, keras, register, tf
+from tfkd._keras import import_optional, keras, register
 from tfkd.compress.low_bit_quantizer import KINDS, LowBitQuantizer, low_bit_values
-from tfkd.compress.pruning import check_wrappable, wrap_layers
+from tfkd.compress.pruning import check_wrappable, named_layer, output_layer_names, wrap_layers
 
 _WEIGHTS = {keras.layers.Dense: "kernel", keras.layers.Conv1D: "kernel", keras.layers.Embedding: "embeddings"}
 
@@ -78,14 +78,11 @@ def _baked(source, target, config):
 
 
 def _chosen(model, names):
-    outputs = {tensor._keras_history.layer.name for tensor in tf.nest.flatten(model.outputs)}  # pylint: disable=protected-access
+    outputs = output_layer_names(model)
     if names is None:
         return {layer.name for layer in model.layers if type(layer) in _WEIGHTS and layer.name not in outputs}
     for name in names:
-        try:
-            layer = model.get_layer(name)
-        except ValueError:
-            raise ValueError(f"the model {model.name!r} has no layer named {name!r}") from None
+        layer = named_layer(model, name)
         if type(layer) not in _WEIGHTS:
             raise ValueError(f"layer {name!r} is a {type(layer).__name__}; low_bit_weights binarises "
                              f"{sorted(cls.__name__ for cls in _WEIGHTS)}")

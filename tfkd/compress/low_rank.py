@@ -5,7 +5,7 @@ import numpy as np
 from tfkd._keras import keras
 from tfkd.compress.factorized_dense import FactorizedDense
 from tfkd.compress.factorized_embedding import FactorizedEmbedding
-from tfkd.compress.pruning import check_wrappable
+from tfkd.compress.pruning import check_wrappable, named_layer
 
 
 def low_rank(model, energy=0.9, rank=None, layers=None):
@@ -74,10 +74,7 @@ def _chosen_layers(model, names):
         return [layer for layer in model.layers if type(layer) in kinds]
     chosen = []
     for name in names:
-        try:
-            layer = model.get_layer(name)
-        except ValueError:
-            raise ValueError(f"the model {model.name!r} has no layer named {name!r}") from None
+        layer = named_layer(model, name)
         if type(layer) not in kinds:
             raise ValueError(f"layer {name!r} is a {type(layer).__name__}; low_rank factorises Dense and Embedding")
         chosen.append(layer)

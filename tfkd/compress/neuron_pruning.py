@@ -3,7 +3,7 @@
 import numpy as np
 
 from tfkd._keras import keras, tf
-from tfkd.compress.pruning import check_wrappable
+from tfkd.compress.pruning import check_wrappable, named_layer, output_layer_names
 
 _PRUNABLE = (keras.layers.Dense, keras.layers.Conv1D)
 # Layers that keep each channel where it is: a removed channel is simply absent downstream.
@@ -76,16 +76,13 @@ def _strongest_units(layer, fraction):
 
 
 def _chosen(model, names):
-    outputs = {tensor._keras_history.layer.name for tensor in tf.nest.flatten(model.outputs)}  # pylint: disable=protected-access
+    outputs = output_layer_names(model)
     if names is None:
         return [layer for layer in model.layers if type(layer) in _PRUNABLE and layer.name not in outputs
                 and _blocking_reader(layer) is None]
     chosen = []
     for name in names:
-        try:
-            layer = model.get_layer(name)
-        except ValueError:
-            raise ValueError(f"the model {model.name!r} has no layer named {name!r}") from None
+        layer = named_layer(model, name)
         if type(layer) not in _PRUNABLE:
             raise ValueError(f"layer {name!r} is a {type(layer).__name__}; prune_neurons removes units of "
                              "Dense and Conv1D layers")

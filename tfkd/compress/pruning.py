@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from tfkd._keras import import_optional, keras
+from tfkd._keras import import_optional, keras, tf
 
 SCHEDULES = ("polynomial", "constant")
 
@@ -187,6 +187,19 @@ def check_wrappable(model):
         raise TypeError(
             f"TF-MOT cannot wrap the subclassed model {model.name!r} ({type(model).__name__}); build the "
             "student as a tf_keras functional or Sequential model (e.g. tfkd.students.build).")
+
+
+def named_layer(model, name):
+    """`model.get_layer(name)`, or a ValueError naming the model and the missing layer."""
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise ValueError(f"the model {model.name!r} has no layer named {name!r}") from None
+
+
+def output_layer_names(model):
+    """Names of the layers whose outputs are the model's outputs."""
+    return {tensor._keras_history.layer.name for tensor in tf.nest.flatten(model.outputs)}  # pylint: disable=protected-access
 
 
 def _check_sparsity(name, value):
