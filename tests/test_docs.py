@@ -1,0 +1,16 @@
+"""The Python snippets of docs/compress.md run as written (in order, as one script)."""
+
+import pathlib
+import re
+
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_compress_guide_snippets_run():
+    text = (DOCS / "compress.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 8  # one per method, and the report
+    namespace = {}
+    exec(compile("\n".join(blocks), str(DOCS / "compress.md"), "exec"), namespace)  # noqa: S102
+    report = namespace["report"]
+    assert report["files"]["int8"]["gzip_bytes"] < report["bytes"]["int8"]  # ternary values gzip well
