@@ -15,7 +15,7 @@ def test_every_model_and_setting_is_measured_and_written(finished_run, tmp_path)
     logs = []
     results = benchmark_run(run_directory, tmp_path, threads=(1, 2), xnnpack=(True, False), quick=True,
                             measure_memory=False, log=logs.append)
-    assert len(results) == 3 * 4 and len(logs) == 12
+    assert len(results) == 4 * 4 and len(logs) == 16
     assert {(r.num_threads, r.use_xnnpack) for r in results} == {(1, True), (1, False), (2, True), (2, False)}
     # Accuracy does not depend on threads or XNNPACK; it matches the pipeline's own report.
     by_name = {}
@@ -27,9 +27,9 @@ def test_every_model_and_setting_is_measured_and_written(finished_run, tmp_path)
     assert arenas["teacher (float32)"] is None  # the teacher is not measured as a micro target
     assert arenas["student pruned + int8"] > 0 and arenas["student (float32)"] > arenas["student pruned + int8"]
     document = json.loads((tmp_path / "bench.json").read_text())
-    assert document["quick"] and len(document["results"]) == 12 and document["machine"]["cpu_count"] >= 1
-    assert len(list(csv.DictReader((tmp_path / "bench.csv").open()))) == 12
-    assert (tmp_path / "bench.md").read_text().count("\n") == 14
+    assert document["quick"] and len(document["results"]) == 16 and document["machine"]["cpu_count"] >= 1
+    assert len(list(csv.DictReader((tmp_path / "bench.csv").open()))) == 16
+    assert (tmp_path / "bench.md").read_text().count("\n") == 18
     assert {p.name for p in tmp_path.glob("*.png")} == {"bench_size.png", "bench_latency.png"}
 
 
@@ -40,7 +40,7 @@ def test_the_cli_verb_and_a_directory_that_is_not_a_run(finished_run, tmp_path):
                              "--threads", "1", "--xnnpack", "on", "--quick"], capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(json.loads((output / "bench.json").read_text())["results"]) == 3
+    assert len(json.loads((output / "bench.json").read_text())["results"]) == 4
     assert all(row["peak_memory_bytes"] for row in csv.DictReader((output / "bench.csv").open()))
     missing = subprocess.run([sys.executable, "-m", "tfkd", "bench", str(tmp_path / "nothing")],
                              capture_output=True, text=True, timeout=300)

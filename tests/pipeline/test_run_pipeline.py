@@ -13,17 +13,33 @@ from tests.pipeline.conftest import SMALL
 def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_run):
     output, results, _ = finished_run
     for name in ("teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite",
-                 "tokenizer/vocab.txt", "student.keras", "report.md", "report.json", "config.json", "run.log"):
+                 "student_pruned_qat_int8.tflite", "student_pruned_qat.weights.h5", "tokenizer/vocab.txt", "student.keras",
+                 "report.md", "report.json", "config.json", "run.log"):
         assert (output / name).exists(), name
     report = json.loads((output / "report.json").read_text())
     assert [row["name"] for row in report["results"]] == [r.name for r in results]
     for row in report["results"]:
         assert row["size_bytes"] == (output / row["path"].split("/")[-1]).stat().st_size
         assert 0.0 <= row["accuracy"] <= 1.0 and row["latency_ms_median"] > 0
-    teacher, student, compressed = results
+    teacher, student, compressed, quantization_aware = results
     assert compressed.size_bytes < student.size_bytes < teacher.size_bytes
     assert compressed.nonzero_parameters < compressed.parameters
-    assert "| model | accuracy |" in (output / "report.md").read_text()
+    assert quantization_aware.name == "student pruned 50% + QAT int8"
+    assert quantization_aware.size_bytes < student.size_bytes / 2  # int8
+    assert quantization_aware.gzip_bytes < compressed.size_bytes  # the zeros survived QAT
+    text = (output / "report.md").read_text()
+    assert "| model | accuracy |" in text
+    targets = report["targets"]
+    assert targets["smaller_than_teacher"] == round(teacher.size_bytes / quantization_aware.size_bytes, 1)
+    assert targets["int8_gap_points"] == round(100 * (student.accuracy - quantization_aware.accuracy), 2)
+    assert f"{targets['smaller_than_teacher']}x smaller than the teacher's .tflite (target >= 50x, " in text
+
+
+def test_qat_can_be_skipped(small_dataset, tmp_path):
+    results = tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "qat_epochs": 0}, tmp_path / "no_qat",
+                                log=lambda line: None)
+    assert [result.name for result in results][-1] == "student pruned 50% + int8"
+    assert not (tmp_path / "no_qat" / "student_pruned_qat_int8.tflite").exists()
 
 
 def test_student_learns_the_easy_task(finished_run):

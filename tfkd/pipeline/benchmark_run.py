@@ -16,6 +16,7 @@ MODELS = {  # .tflite in a run directory: (row name, which inputs)
     "teacher_float32.tflite": ("teacher (float32)", "teacher"),
     "student_float32.tflite": ("student (float32)", "student"),
     "student_pruned_int8.tflite": ("student pruned + int8", "student"),
+    "student_pruned_qat_int8.tflite": ("student pruned + QAT int8", "student"),
 }
 QUICK_EXAMPLES, QUICK_RUNS = 200, 20
 

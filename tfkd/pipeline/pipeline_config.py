@@ -31,6 +31,8 @@ class PipelineConfig:
             validation accuracy restores the best); batch_size; learning_rate.
         target_sparsity: final sparsity in [0, 1) of pruning while distilling;
             prune_epochs: epochs of that fine-tuning.
+        qat_epochs: epochs of pruning-preserving quantization-aware training
+            while distilling, after pruning (the final int8 student); 0 skips it.
         representative_samples: int8 calibration examples from training data.
         benchmark_runs: timed runs per model (after 20 warm-up runs).
     """
@@ -53,6 +55,7 @@ class PipelineConfig:
     learning_rate: float = 1e-3
     target_sparsity: float = 0.75
     prune_epochs: int = 4
+    qat_epochs: int = 1
     representative_samples: int = 200
     benchmark_runs: int = 200
 

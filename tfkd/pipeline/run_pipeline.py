@@ -1,4 +1,4 @@
-"""`run_pipeline`: data -> teacher -> cached logits -> distill -> prune -> int8 TFLite -> benchmark -> report.
+"""`run_pipeline`: data -> teacher -> cached logits -> distill -> prune -> QAT -> int8 TFLite -> benchmark -> report.
 
 Each stage writes its outputs into the run directory and is skipped when
 they are already there, so an interrupted run picks up where it stopped
@@ -15,7 +15,7 @@ from tfkd import students
 from tfkd._keras import keras, set_seed, tf
 from tfkd.benchmark import ModelResult, TFLiteBenchmark
 from tfkd.benchmark.machine import machine_info
-from tfkd.compress import prune, pruning_callbacks, sparsity_report, strip_pruning
+from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_report, strip_pruning
 from tfkd.convert import convert
 from tfkd.data import TextVectorizer, load
 from tfkd.data.cache import write_bytes_atomic
@@ -39,7 +39,9 @@ def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
         log: callable taking one str, for progress lines. Default `print`.
 
     Returns:
-        list of `ModelResult`: teacher float32, student float32, pruned student int8.
+        list of `ModelResult`: teacher float32, student float32, pruned
+        student int8 (post-training quantization) and, unless
+        `qat_epochs=0`, the pruned student after pruning-preserving QAT, int8.
 
     Raises:
         ValueError: `output_dir` holds a run with a different config (the
@@ -63,7 +65,8 @@ def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
             for split in ("train", "validation")}
     student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, data))
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
-    files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, ids["train"]))
+    quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data)) if config.qat_epochs else None
+    files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
     results = run.stage("benchmark", lambda: _benchmark(run, files, teacher, splits, ids, student, pruned))
     if run.path("report.json").exists():
         run.log(run.path("report.md").read_text(encoding="utf-8"))
@@ -168,13 +171,31 @@ def _pruned_student(run, student, data):
     return pruned
 
 
-def _convert_all(run, teacher, student, pruned, train_ids):
+def _quantization_aware_student(run, pruned, data):
+    """Pruning-preserving QAT while distilling: the zeros stay, the int8 ranges are learned."""
+    # Weights only: TF-MOT's config does not record the sparsity-preserving quantizer, so a saved
+    # model would reload with plain QAT quantizers; rebuilding it from the pruned student does not.
+    path = run.path("student_pruned_qat.weights.h5")
+    quantized = quantize_aware(pruned, preserve="sparsity")
+    if path.exists():
+        quantized.load_weights(path)
+        return quantized
+    _distiller(quantized, run.config).fit(data["train"], validation_data=data["validation"],
+                                          epochs=run.config.qat_epochs, verbose=keras_verbosity())
+    quantized.save_weights(path)
+    return quantized
+
+
+def _convert_all(run, teacher, student, pruned, quantized, train_ids):
     config = run.config
     jobs = {
         "teacher_float32.tflite": lambda: convert(teacher.model, "float32", sequence_length=config.teacher_sequence_length),
         "student_float32.tflite": lambda: convert(student, "float32"),
         "student_pruned_int8.tflite": lambda: convert(pruned, "int8", train_ids, config.representative_samples),
     }
+    if quantized is not None:
+        jobs["student_pruned_qat_int8.tflite"] = lambda: convert(quantized, "int8", train_ids,
+                                                                 config.representative_samples)
     files = {}
     for name, job in jobs.items():
         files[name] = run.path(name)
@@ -199,6 +220,9 @@ def _benchmark(run, files, teacher, splits, ids, student, pruned):
         (f"student pruned {config.target_sparsity:.0%} + int8", "student_pruned_int8.tflite", ids["test"],
          pruned.count_params(), _nonzero(pruned)),
     ]
+    if "student_pruned_qat_int8.tflite" in files:
+        rows.append((f"student pruned {config.target_sparsity:.0%} + QAT int8", "student_pruned_qat_int8.tflite",
+                     ids["test"], pruned.count_params(), _nonzero(pruned)))
     results = []
     for name, file, inputs, parameters, nonzero in rows:
         results.append(bench.run(name, files[file], inputs, labels, parameters, nonzero))
@@ -218,10 +242,42 @@ def _report(run, results, splits, teacher, pruned):
         "sparsity": sparsity_report(pruned),
         "stage_seconds": run.timings,
         "machine": machine_info(),
+        "targets": headline_targets(results),
     }
-    table = write_report(run.directory, results, header, details, baseline=results[0].name)
-    run.log("\n" + table)
+    footer = _targets_text(details["targets"], results[-1].name)
+    table = write_report(run.directory, results, header, details, baseline=results[0].name, footer=footer)
+    run.log("\n" + table + "\n\n" + footer)
     return table
+
+
+TARGETS = {"smaller_than_teacher": 50.0, "faster_than_teacher": 30.0, "int8_gap_points": 0.5}
+
+
+def headline_targets(results):
+    """The final student (last row) against the teacher (first) and the float student (second).
+
+    Returns:
+        dict: smaller_than_teacher and faster_than_teacher (ratios of file
+        size and median 1-thread latency), int8_gap_points (float student's
+        accuracy minus the final one's, in points), and met: each against `TARGETS`.
+    """
+    teacher, float_student, final = results[0], results[1], results[-1]
+    measured = {"smaller_than_teacher": round(teacher.size_bytes / final.size_bytes, 1),
+                "faster_than_teacher": round(teacher.latency_ms_median / final.latency_ms_median, 1),
+                "int8_gap_points": round(100.0 * (float_student.accuracy - final.accuracy), 2)}
+    met = {"smaller_than_teacher": measured["smaller_than_teacher"] >= TARGETS["smaller_than_teacher"],
+           "faster_than_teacher": measured["faster_than_teacher"] >= TARGETS["faster_than_teacher"],
+           "int8_gap_points": measured["int8_gap_points"] <= TARGETS["int8_gap_points"]}
+    return {**measured, "met": met}
+
+
+def _targets_text(targets, final_name):
+    met = {key: "met" if value else "NOT met" for key, value in targets["met"].items()}
+    return (f"Headline targets, final student = {final_name}: "
+            f"{targets['smaller_than_teacher']}x smaller than the teacher's .tflite (target >= 50x, "
+            f"{met['smaller_than_teacher']}); {targets['faster_than_teacher']}x faster per example, 1 thread "
+            f"(target >= 30x, {met['faster_than_teacher']}); {targets['int8_gap_points']} points below the float "
+            f"student (target <= 0.5, {met['int8_gap_points']}).")
 
 
 def _nonzero(model):

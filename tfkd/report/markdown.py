@@ -30,10 +30,10 @@ def markdown_table(results, baseline=None):
     return "\n".join(lines)
 
 
-def write_report(directory, results, header, details, baseline=None, overwrite=True):
-    """Writes report.md and report.json (results, settings, machine) into `directory`."""
+def write_report(directory, results, header, details, baseline=None, overwrite=True, footer=""):
+    """Writes report.md (header, table, footer) and report.json (results, settings, machine) into `directory`."""
     table = markdown_table(results, baseline)
-    body = f"{header}\n\n{table}\n"
+    body = f"{header}\n\n{table}\n" + (f"\n{footer}\n" if footer else "")
     document = {**details, "results": [result.to_dict() for result in results]}
     write_bytes_atomic(directory / "report.md", body.encode("utf-8"), overwrite=overwrite)
     write_bytes_atomic(directory / "report.json", json.dumps(document, indent=2).encode("utf-8"), overwrite=overwrite)
