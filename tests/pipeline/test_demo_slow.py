@@ -15,8 +15,10 @@ def test_demo_command_writes_the_report_and_tflite_files(tmp_path):
                             capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((output / "report.json").read_text())
-    teacher, student, compressed = report["results"]
-    assert teacher["accuracy"] > 0.8 and student["accuracy"] > 0.7
+    teacher, student, compressed, quantization_aware = report["results"]
+    assert teacher["accuracy"] > 0.8 and student["accuracy"] > 0.7 and quantization_aware["accuracy"] > 0.7
     assert compressed["size_bytes"] * 50 < teacher["size_bytes"]
-    for name in ("teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite"):
+    assert report["targets"]["met"]["smaller_than_teacher"] and report["targets"]["met"]["faster_than_teacher"]
+    for name in ("teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite",
+                 "student_pruned_qat_int8.tflite"):
         assert (output / name).stat().st_size > 0
