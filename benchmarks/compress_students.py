@@ -18,7 +18,10 @@ MR's 1,015 test sentences:
 - ternary and binary weights (straight-through estimator).
 
 Every row: Keras accuracy, float32 and int8 .tflite accuracy (LiteRT),
-parameters and non-zero parameters, file bytes and gzip bytes.
+parameters and non-zero parameters, file bytes and gzip bytes. The sparsity
+sweep (accuracy against the share of all weights that are zero; layers
+TF-MOT cannot prune, like the BiLSTM's LSTM, keep theirs) is drawn to
+`compress_students_sparsity.png`.
 
     python benchmarks/compress_students.py [--students cnn bilstm] [--quick]
 """
@@ -38,6 +41,7 @@ from tfkd.benchmark.machine import machine_info
 from tfkd.compress import (cluster, compression_report, low_bit_weights, low_rank, prune_neurons, pruning_callbacks,
                            quantize_aware, strip_clustering, strip_low_bit, strip_pruning)
 from tfkd.data.cache import write_bytes_atomic
+from tfkd.report import plot_sparsity_sweep
 
 from distill_students import HERE, dataset, prepare, train
 
@@ -191,6 +195,13 @@ def write(path, results):
     path = pathlib.Path(path)
     write_bytes_atomic(path, json.dumps(results, indent=2).encode(), overwrite=True)
     write_bytes_atomic(path.with_suffix(".md"), (markdown(results) + "\n").encode(), overwrite=True)
+    sweep = {}  # student -> (share of all weights that are zero, Keras accuracy), dense and pruned rows
+    for row in results["rows"]:
+        if row["method"] == "dense" or row["method"].startswith("pruned_"):
+            sweep.setdefault(row["student"], []).append((1.0 - row["nonzero"] / row["parameters"],
+                                                         row["keras_accuracy"]))
+    if sweep:
+        plot_sparsity_sweep(sweep, path.with_name(path.stem + "_sparsity.png"))
 
 
 if __name__ == "__main__":

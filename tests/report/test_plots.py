@@ -1,7 +1,9 @@
 """tfkd.report.plots: the Pareto front by hand, and PNGs written."""
 
 from tfkd.benchmark import ModelResult
-from tfkd.report import pareto_front, plot_tradeoffs
+import pytest
+
+from tfkd.report import pareto_front, plot_sparsity_sweep, plot_tradeoffs
 
 
 def _result(name, size, latency, accuracy):
@@ -23,3 +25,11 @@ def test_plots_are_written(tmp_path):
     paths = plot_tradeoffs(results, tmp_path, prefix="mr")
     assert [path.name for path in paths] == ["mr_size.png", "mr_latency.png"]
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths)
+
+
+def test_sparsity_sweep_is_written_and_a_bad_sparsity_is_named(tmp_path):
+    series = {"cnn": [(0.0, 0.80), (0.5, 0.80), (0.75, 0.79)], "bilstm": [(0.0, 0.80), (0.9, 0.78)]}
+    path = plot_sparsity_sweep(series, tmp_path / "sweep.png", dense={"cnn": 0.80})
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match=r"sparsity must be in \[0, 1\); received 1.0 for 'cnn'"):
+        plot_sparsity_sweep({"cnn": [(1.0, 0.5)]}, tmp_path / "bad.png")

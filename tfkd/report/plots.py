@@ -63,3 +63,42 @@ def plot_tradeoffs(results, directory, prefix="tradeoff"):
         pyplot.close(figure)
         paths.append(path)
     return paths
+
+
+def plot_sparsity_sweep(series, path, dense=None):
+    """Writes a PNG of accuracy against sparsity, one line per student.
+
+    Args:
+        series: dict, student name -> list of (sparsity in [0, 1), accuracy in [0, 1]).
+        path: str or Path of the PNG.
+        dense: dict or None, student name -> dense accuracy, drawn as a dotted level per student.
+
+    Returns:
+        The PNG's path.
+
+    Raises:
+        ValueError: a sparsity outside [0, 1) (the student and value are named).
+    """
+    for name, points in series.items():
+        for sparsity, _ in points:
+            if not 0.0 <= sparsity < 1.0:
+                raise ValueError(f"sparsity must be in [0, 1); received {sparsity!r} for {name!r}")
+    matplotlib = import_optional("matplotlib", "matplotlib")
+    matplotlib.use("Agg")
+    pyplot = import_optional("matplotlib.pyplot", "matplotlib")
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure, plot = pyplot.subplots(figsize=(6, 4), dpi=120)
+    for index, (name, points) in enumerate(series.items()):
+        color = f"C{index}"
+        points = sorted(points)
+        plot.plot([100 * s for s, _ in points], [100 * a for _, a in points], marker="o", color=color, label=name)
+        if dense and name in dense:
+            plot.axhline(100 * dense[name], color=color, linestyle=":", linewidth=1)
+    plot.set_xlabel("sparsity (% of weights zero)")
+    plot.set_ylabel("accuracy (%)")
+    plot.legend(loc="lower left")
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)
+    return path
