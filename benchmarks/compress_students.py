@@ -54,6 +54,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs over the augmented transfer set")
     parser.add_argument("--quick", action="store_true", help="the CNN, 1 epoch everywhere: a smoke run")
     parser.add_argument("--output", default=str(HERE / "results" / "compress_students.json"))
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="only these methods (e.g. to finish a stopped run with --append)")
+    parser.add_argument("--append", action="store_true",
+                        help="add the rows to the existing results file instead of starting a new one (the dense "
+                             "student is retrained with the same seed; its row is named dense_retrained)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="recompute the summary and Markdown of an existing results file (e.g. a stopped run)")
     args = parser.parse_args()
@@ -70,14 +75,19 @@ def main():
     started = time.perf_counter()
     inputs = prepare(work, 3)  # the cached transfer set of distill_students.py
     settings = types.SimpleNamespace(epochs=1 if args.quick else 10, aug_epochs=1 if args.quick else 4)
-    results = {"settings": {**vars(args), "seed": 0, "base_recipe": "distilled+aug+emb", "alpha": 0.1,
+    previous = json.loads(pathlib.Path(args.output).read_text()) if args.append else None
+    results = previous or {"settings": {**vars(args), "seed": 0, "base_recipe": "distilled+aug+emb", "alpha": 0.1,
                             "temperature": 3.0, "fine_tune_learning_rate": 3e-4, "targets": TARGETS},
                "machine": machine_info(), "teacher": inputs["teacher_info"], "rows": []}
     for architecture in args.students:
         base = train(inputs, architecture, "distilled+aug+emb", 0, settings)
         dense = base.pop("model")
-        results["rows"].append(measure(architecture, "dense", dense, inputs, base["seconds"]))
+        # an appended run retrains the dense student (same seed and code) and records it under its own name
+        results["rows"].append(measure(architecture, "dense" if previous is None else "dense_retrained", dense,
+                                       inputs, base["seconds"]))
         for method, compress in methods(architecture, inputs, args.epochs).items():
+            if args.methods and method not in args.methods:
+                continue
             set_seed(0)
             start = time.perf_counter()
             with warnings.catch_warnings():

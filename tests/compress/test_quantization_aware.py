@@ -118,3 +118,13 @@ def test_keras3_model_is_refused():
     k3 = keras3()
     with pytest.raises(TypeError, match="only wrap tf_keras"):
         quantize_aware(k3.Sequential([k3.Input((4,)), k3.layers.Dense(2)]))
+
+
+def test_cluster_preserving_qat_of_a_recurrent_student_is_refused_at_conversion_naming_why(token_data):
+    keras.utils.set_random_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clustered = strip_clustering(cluster(tfkd.students.build("bilstm", 50, 16, 2), number_of_clusters=4))
+        cqat = quantize_aware(clustered, "clusters")
+    with pytest.raises(ValueError, match=r"recurrent layers \['bilstm'\] unrolled.*Use preserve='sparsity'"):
+        _int8_file(cqat, token_data)

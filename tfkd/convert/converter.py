@@ -109,6 +109,12 @@ def _checked(array, spec, name):
 
 
 def _converter(model, signature):
+    if isinstance(model, keras.Model) and not _rebuildable(model) and _recurrent_layers(model):
+        raise ValueError(
+            f"cannot convert {model.name!r}: a cluster-preserving QAT model cannot be rebuilt with its recurrent "
+            f"layers {_recurrent_layers(model)} unrolled, and a rolled LSTM crashes TFLite's int8 calibration "
+            "(TF 2.21). Use preserve='sparsity' or plain QAT for recurrent students, or convert the clustered "
+            "model without QAT.")
     if isinstance(model, keras.Model) and _rebuildable(model):
         # A batch-1 clone with RNNs unrolled. Measured here with TF 2.21: a tf.function trace of
         # a rolled LSTM leaves a WHILE loop whose int8 calibration crashes the converter, and the
@@ -116,6 +122,11 @@ def _converter(model, signature):
         return tf.lite.TFLiteConverter.from_keras_model(_batch_one_clone(model, signature))
     return tf.lite.TFLiteConverter.from_concrete_functions(
         [_serving_function(model, signature)], _variable_holder(model))
+
+
+def _recurrent_layers(model):
+    return [layer.name for layer in model.layers
+            if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
 
 
 def _rebuildable(model):
