@@ -57,8 +57,9 @@ def main():
     parser.add_argument("--methods", nargs="+", default=None,
                         help="only these methods (e.g. to finish a stopped run with --append)")
     parser.add_argument("--append", action="store_true",
-                        help="add the rows to the existing results file instead of starting a new one (the dense "
-                             "student is retrained with the same seed; its row is named dense_retrained)")
+                        help="add the rows to the existing results file instead of starting a new one, replacing "
+                             "rows of the same student and method (the dense student is retrained with the same "
+                             "seed; its row is named dense_retrained)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="recompute the summary and Markdown of an existing results file (e.g. a stopped run)")
     args = parser.parse_args()
@@ -83,8 +84,8 @@ def main():
         base = train(inputs, architecture, "distilled+aug+emb", 0, settings)
         dense = base.pop("model")
         # an appended run retrains the dense student (same seed and code) and records it under its own name
-        results["rows"].append(measure(architecture, "dense" if previous is None else "dense_retrained", dense,
-                                       inputs, base["seconds"]))
+        _put(results["rows"], measure(architecture, "dense" if previous is None else "dense_retrained", dense,
+                                      inputs, base["seconds"]))
         for method, compress in methods(architecture, inputs, args.epochs).items():
             if args.methods and method not in args.methods:
                 continue
@@ -93,12 +94,21 @@ def main():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # layers left dense/float are named in the docs
                 model = compress(_copy(dense))
-            results["rows"].append(measure(architecture, method, model, inputs, time.perf_counter() - start))
+            _put(results["rows"], measure(architecture, method, model, inputs, time.perf_counter() - start))
             write(args.output, results)
     results["summary"] = summarise(results["rows"])
     results["seconds"] = round(time.perf_counter() - started, 1)
     write(args.output, results)
     print(markdown(results))
+
+
+def _put(rows, row):
+    """Adds `row`, in place of an earlier row of the same student and method (an --append rerun)."""
+    same = [i for i, old in enumerate(rows) if (old["student"], old["method"]) == (row["student"], row["method"])]
+    if same:
+        rows[same[0]] = row
+    else:
+        rows.append(row)
 
 
 def methods(architecture, inputs, epochs):

@@ -129,3 +129,21 @@ def test_cluster_preserving_qat_of_a_recurrent_student_is_refused_at_conversion_
         cqat = quantize_aware(clustered, "clusters")
     with pytest.raises(ValueError, match=r"recurrent layers \['bilstm'\] unrolled.*Use preserve='sparsity'"):
         _int8_file(cqat, token_data)
+
+
+def test_pruning_preserving_qat_freezes_a_pruned_float_bilstm_so_its_zeros_survive(token_data):
+    keras.utils.set_random_seed(0)
+    pruned = tfkd.prune(tfkd.students.build("bilstm", 50, 16, 2), 0.75, end_step=8, frequency=1)
+    pruned.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pruned.fit(token_data[0], token_data[1], batch_size=32, epochs=1, callbacks=pruning_callbacks(), verbose=0)
+    stripped = strip_pruning(pruned)
+    with pytest.warns(UserWarning, match=r"hold pruned zeros that QAT cannot preserve.*\['bilstm'\]"):
+        pqat = quantize_aware(stripped, "sparsity")
+    _fit(pqat, token_data, epochs=1)
+    kernels = [weight.numpy() for weight in pqat.get_layer("bilstm").weights if weight.shape.rank == 2]
+    assert len(kernels) == 4 and all(np.mean(kernel == 0) >= 0.74 for kernel in kernels)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plain = quantize_aware(stripped)  # plain QAT trains the layer, and says nothing of freezing
+    assert pqat.get_layer("bilstm").trainable is False and plain.get_layer("bilstm").trainable is True
+    assert not any("frozen" in str(w.message) for w in caught)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from tfkd._keras import import_optional, keras, tf
+from tfkd.compress.prunable_bidirectional import PrunableBidirectional, prunable_bidirectional
 
 SCHEDULES = ("polynomial", "constant")
 
@@ -14,9 +15,11 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
           frequency=None, initial_sparsity=0.0, schedule="polynomial", structure=None):
     """Wraps every prunable layer of `model` (Embedding included) for magnitude pruning.
 
-    Layers TF-MOT cannot prune (a Bidirectional LSTM, a custom layer such as
-    the transformer's `PositionEmbedding`) stay dense, with a warning that
-    names them; the others (Embedding, Dense, Conv1D, ...) are pruned.
+    Layers TF-MOT cannot prune (a custom layer such as the transformer's
+    `PositionEmbedding`, its attention) stay dense, with a warning that names
+    them; the others (Embedding, Dense, Conv1D, LSTM, ...) are pruned. A
+    Bidirectional LSTM/GRU, which TF-MOT refuses, has both directions' input
+    and recurrent kernels pruned (see `PrunableBidirectional`).
 
     Train the result with the callbacks from `pruning_callbacks()` (inside
     `Distiller.fit` too), then `strip_pruning` it. With no `end_step`,
@@ -67,7 +70,7 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
     wrapped, skipped = wrap_layers(
         model, lambda layer: _prunable(layer, m_by_n),
         lambda layer: tfmot.sparsity.keras.prune_low_magnitude(
-            layer, pruning_schedule=pruning_schedule, **({"sparsity_m_by_n": m_by_n} if m_by_n else {})))
+            _as_prunable(layer), pruning_schedule=pruning_schedule, **({"sparsity_m_by_n": m_by_n} if m_by_n else {})))
     if skipped:
         warnings.warn(f"these layers stay dense (TF-MOT cannot prune them{' m-by-n' if m_by_n else ''}): "
                       f"{skipped}", stacklevel=2)
@@ -86,16 +89,26 @@ def wrap_layers(model, supported, wrap):
     """
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    skipped = []
+    skipped, rebuilt = [], {}
 
     def clone_function(layer):
         if supported(layer):
-            return wrap(layer)
+            wrapper = wrap(layer)
+            if wrapper.layer is not layer:  # a fresh layer (e.g. PrunableBidirectional): weights set below
+                rebuilt[wrapper.name] = layer
+            return wrapper
         if layer.weights:
             skipped.append(layer.name)
         return layer
 
-    return keras.models.clone_model(copy, clone_function=clone_function), skipped
+    wrapped = keras.models.clone_model(copy, clone_function=clone_function)
+    for name, layer in rebuilt.items():
+        wrapped.get_layer(name).layer.set_weights(layer.get_weights())
+    return wrapped, skipped
+
+
+def _as_prunable(layer):
+    return PrunableBidirectional.from_config(layer.get_config()) if prunable_bidirectional(layer) else layer
 
 
 def _m_by_n(structure):
@@ -114,6 +127,8 @@ def _prunable(layer, m_by_n):
 
     if isinstance(layer, keras.layers.InputLayer):
         return False
+    if prunable_bidirectional(layer):
+        return m_by_n is None  # TF-MOT's m-by-n masks only the weights of its own registry
     if not (prune_registry.PruneRegistry.supports(layer) or isinstance(layer, prunable_layer.PrunableLayer)):
         return False
     if m_by_n is None:
@@ -154,9 +169,23 @@ def pruning_callbacks():
 
 
 def strip_pruning(model):
-    """Removes the pruning wrappers, leaving the zeroed weights in plain layers."""
+    """Removes the pruning wrappers, leaving the zeroed weights in plain layers.
+
+    A `PrunableBidirectional` becomes the plain `Bidirectional` it was, so the
+    stripped model saves and loads with nothing of tfkd's.
+    """
     tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
-    return tfmot.sparsity.keras.strip_pruning(model)
+    stripped = tfmot.sparsity.keras.strip_pruning(model)
+    if not any(isinstance(layer, PrunableBidirectional) for layer in stripped.layers):
+        return stripped
+
+    def plain(layer):
+        layer_class = keras.layers.Bidirectional if isinstance(layer, PrunableBidirectional) else layer.__class__
+        return layer_class.from_config(layer.get_config())
+
+    rebuilt = keras.models.clone_model(stripped, clone_function=plain)
+    rebuilt.set_weights(stripped.get_weights())
+    return rebuilt
 
 
 def sparsity_report(model):

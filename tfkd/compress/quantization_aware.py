@@ -2,6 +2,8 @@
 
 import warnings
 
+import numpy as np
+
 from tfkd._keras import import_optional, keras
 from tfkd.compress.pruning import check_wrappable, wrap_layers
 
@@ -15,7 +17,9 @@ def quantize_aware(model, preserve=None):
     MultiHeadAttention, the transformer's PositionEmbedding) stay float during training,
     with a warning naming them; converting with `mode="int8"` and
     representative data quantizes them after training (post-training
-    quantization), so the file is still full int8.
+    quantization), so the file is still full int8. With `preserve="sparsity"`
+    such a float layer that holds pruned zeros (the pruned BiLSTM) is frozen,
+    since nothing else would keep its zeros zero; the warning names it.
 
     Fine-tune the result (`Distiller.fit` works: QAT while distilling), then
     convert it as it is: `tfkd.convert(qat_model, "int8", representative_data=...)`.
@@ -54,7 +58,20 @@ def quantize_aware(model, preserve=None):
         warnings.warn(f"these layers stay float while training (QAT cannot wrap them; int8 conversion with "
                       f"representative data quantizes them afterwards): {skipped}", stacklevel=2)
     with quantize_scope():
-        return tfmot.quantization.keras.quantize_apply(annotated, scheme)
+        quantized = tfmot.quantization.keras.quantize_apply(annotated, scheme)
+    frozen = [name for name in skipped if preserve in ("sparsity", "sparse_clusters")
+              and _holds_zeros(quantized.get_layer(name))]
+    for name in frozen:
+        quantized.get_layer(name).trainable = False
+    if frozen:
+        warnings.warn(f"these float layers hold pruned zeros that QAT cannot preserve, so they are frozen (not "
+                      f"trained) to keep them: {frozen}", stacklevel=2)
+    return quantized
+
+
+def _holds_zeros(layer, share=0.1):
+    """Whether a kernel or table of `layer` is at least `share` exact zeros (pruned, not trained dense)."""
+    return any(np.mean(weight.numpy() == 0) >= share for weight in layer.weights if weight.shape.rank >= 2)
 
 
 def _quantizable(layer, registry):
