@@ -19,8 +19,8 @@ MR's 1,015 test sentences:
 
 Every row: Keras accuracy, float32 and int8 .tflite accuracy (LiteRT),
 parameters and non-zero parameters, file bytes and gzip bytes. The sparsity
-sweep (accuracy against the share of all weights that are zero; layers
-TF-MOT cannot prune, like the BiLSTM's LSTM, keep theirs) is drawn to
+sweep (accuracy against the share of all weights that are zero, biases
+included, which pruning leaves dense) is drawn to
 `compress_students_sparsity.png`.
 
     python benchmarks/compress_students.py [--students cnn bilstm] [--quick]

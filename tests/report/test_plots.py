@@ -1,8 +1,8 @@
 """tfkd.report.plots: the Pareto front by hand, and PNGs written."""
 
-from tfkd.benchmark import ModelResult
 import pytest
 
+from tfkd.benchmark import ModelResult
 from tfkd.report import pareto_front, plot_sparsity_sweep, plot_tradeoffs
 
 

@@ -2,10 +2,10 @@
 
 import warnings
 
-import numpy as np
-
 from tfkd._keras import import_optional, keras
-from tfkd.compress.pruning import check_wrappable, wrap_layers
+from tfkd.compress.pruning import check_wrappable, sparsity_report, wrap_layers
+
+PRUNED_SHARE = 0.1  # a float layer with at least this share of exact zeros in a kernel or table was pruned
 
 
 def quantize_aware(model, preserve=None):
@@ -59,19 +59,16 @@ def quantize_aware(model, preserve=None):
                       f"representative data quantizes them afterwards): {skipped}", stacklevel=2)
     with quantize_scope():
         quantized = tfmot.quantization.keras.quantize_apply(annotated, scheme)
-    frozen = [name for name in skipped if preserve in ("sparsity", "sparse_clusters")
-              and _holds_zeros(quantized.get_layer(name))]
+    frozen = []
+    if preserve in ("sparsity", "sparse_clusters"):
+        pruned = {row["layer"] for row in sparsity_report(quantized) if row["sparsity"] >= PRUNED_SHARE}
+        frozen = [name for name in skipped if name in pruned]
     for name in frozen:
         quantized.get_layer(name).trainable = False
     if frozen:
         warnings.warn(f"these float layers hold pruned zeros that QAT cannot preserve, so they are frozen (not "
                       f"trained) to keep them: {frozen}", stacklevel=2)
     return quantized
-
-
-def _holds_zeros(layer, share=0.1):
-    """Whether a kernel or table of `layer` is at least `share` exact zeros (pruned, not trained dense)."""
-    return any(np.mean(weight.numpy() == 0) >= share for weight in layer.weights if weight.shape.rank >= 2)
 
 
 def _quantizable(layer, registry):

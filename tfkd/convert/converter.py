@@ -70,7 +70,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
             converter.inference_output_type = tf.int16
     flatbuffer = converter.convert()
     if mode == "int8":
-        flatbuffer = _all_int8(flatbuffer, converter, attempts=INT8_ATTEMPTS if _has_recurrent_layers(model) else 1)
+        flatbuffer = _all_int8(flatbuffer, converter, attempts=INT8_ATTEMPTS if _recurrent_layers(model) else 1)
     if output_path is not None:
         write_bytes_atomic(output_path, flatbuffer, overwrite=overwrite)
     return flatbuffer
@@ -155,11 +155,10 @@ def _converter(model, signature):
         [_serving_function(model, signature)], _variable_holder(model))
 
 
-def _has_recurrent_layers(model):
-    return isinstance(model, keras.Model) and bool(_recurrent_layers(model))
-
-
 def _recurrent_layers(model):
+    """Names of the tf_keras RNN and Bidirectional layers of `model` (none for a Keras 3 model)."""
+    if not isinstance(model, keras.Model):
+        return []
     return [layer.name for layer in model.layers
             if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
 
