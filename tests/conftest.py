@@ -37,6 +37,27 @@ def student():
     return tfkd.students.build("cnn", VOCABULARY_SIZE, SEQUENCE_LENGTH, NUM_CLASSES)
 
 
+# Pipeline settings small enough for seconds per stage on `small_dataset` (tests of tfkd.pipeline and the CLI).
+SMALL = {"teacher_epochs": 1, "teacher_sequence_length": 16, "vocabulary_size": 200, "sequence_length": 16,
+         "distill_epochs": 2, "prune_epochs": 1, "target_sparsity": 0.5, "representative_samples": 20,
+         "benchmark_runs": 5}
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    good, bad, filler = ["great", "moving", "superb"], ["dull", "awful", "tedious"], ["film", "plot", "the", "cast"]
+    lines = ["text,label"]
+    for i in range(300):
+        label = i % 2
+        words = list(rng.choice(filler, 5)) + [rng.choice(good if label else bad)]
+        rng.shuffle(words)
+        lines.append(f"{' '.join(words)},{['neg', 'pos'][label]}")
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    path.write_text("\n".join(lines))
+    return str(path)
+
+
 def assert_config_round_trip(obj):
     """config -> from_config -> config is unchanged."""
     config = obj.get_config()

@@ -1,7 +1,9 @@
-"""The Python snippets of docs/compress.md run as written (in order, as one script)."""
+"""docs/: the Python snippets of compress.md run as written; cli.md holds the current config schema."""
 
 import pathlib
 import re
+
+import tfkd
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
@@ -14,3 +16,9 @@ def test_compress_guide_snippets_run():
     exec(compile("\n".join(blocks), str(DOCS / "compress.md"), "exec"), namespace)  # noqa: S102
     report = namespace["report"]
     assert report["files"]["int8"]["gzip_bytes"] < report["bytes"]["int8"]  # ternary values gzip well
+
+
+def test_the_cli_guide_holds_the_current_config_schema():
+    text = (DOCS / "cli.md").read_text()
+    (schema,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert schema == tfkd.PipelineConfig.describe()

@@ -22,10 +22,11 @@ def test_every_model_and_setting_is_measured_and_written(finished_run, tmp_path)
     for result in results:
         by_name.setdefault(result.name, set()).add(round(result.accuracy, 6))
     assert all(len(values) == 1 for values in by_name.values())
-    assert by_name["student pruned + int8"] == {round(pipeline_results[2].accuracy, 6)}
+    assert by_name["student pruned 50% + int8"] == {round(pipeline_results[2].accuracy, 6)}
     arenas = {result.name: result.arena_bytes for result in results}
-    assert arenas["teacher (float32)"] is None  # the teacher is not measured as a micro target
-    assert arenas["student pruned + int8"] > 0 and arenas["student (float32)"] > arenas["student pruned + int8"]
+    assert arenas["teacher (MiniLM, float32)"] is None  # the teacher is not measured as a micro target
+    assert arenas["student pruned 50% + int8"] > 0
+    assert arenas["student (cnn, float32)"] > arenas["student pruned 50% + int8"]
     document = json.loads((tmp_path / "bench.json").read_text())
     assert document["quick"] and len(document["results"]) == 16 and document["machine"]["cpu_count"] >= 1
     assert len(list(csv.DictReader((tmp_path / "bench.csv").open()))) == 16

@@ -1,5 +1,7 @@
 """tfkd.pipeline.pipeline_config: unknown keys and bad values are named."""
 
+import dataclasses
+
 import pytest
 
 from tfkd import PipelineConfig
@@ -20,7 +22,82 @@ def test_integers_are_accepted_for_float_settings():
     ({"dataset": "sst5"}, r"'dataset' must be one of \['mr', 'imdb_reviews', 'glue/sst2'\] or a data file path"),
     ({"distill_epochs": "ten"}, r"'distill_epochs' must be a int; received distill_epochs='ten'"),
     ({"seed": True}, r"'seed' must be a int; received seed=True"),
-], ids=["unknown-key", "student", "dataset", "type", "bool"])
+    ({"alpha": -0.01}, r"'alpha' must be in \[0, 1\]; received alpha=-0.01"),
+    ({"alpha": 1.01}, r"'alpha' must be in \[0, 1\]; received alpha=1.01"),
+    ({"target_sparsity": 1.0}, r"'target_sparsity' must be in \[0, 1\); received target_sparsity=1.0"),
+    ({"temperature": 0}, r"'temperature' must be > 0; received temperature=0.0"),
+    ({"sequence_length": 0}, r"'sequence_length' must be >= 1; received sequence_length=0"),
+    ({"qat_epochs": -1}, r"'qat_epochs' must be >= 0; received qat_epochs=-1"),
+    ({"quantization": "int4"}, r"'quantization' must be one of \['float16', 'dynamic', 'int8', 'int16x8'\]; received 'int4'"),
+    ({"targets": ["phone"]}, r"'targets' must be one of \['mobile', 'micro'\]; received 'phone'"),
+    ({"targets": "mobile", "quantization": "dynamic", "qat_epochs": 0, "vectorizer": "chars"},
+     r"'vectorizer' must be one of \['word', 'wordpiece'\]; received 'chars'"),
+    ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "
+                                  r"quantization='float16' \(set qat_epochs: 0\)"),
+    ({"quantization": "dynamic", "qat_epochs": 0}, r"'targets' holds 'micro', which needs quantization one of "
+                                                   r"\['int8', 'int16x8'\]; received quantization='dynamic'"),
+], ids=["unknown-key", "student", "dataset", "type", "bool", "alpha-below", "alpha-above", "sparsity-1",
+        "temperature-0", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "qat-float16",
+        "micro-dynamic"])
 def test_bad_config_is_named(values, message):
     with pytest.raises(ValueError, match=message):
         PipelineConfig.from_dict(values)
+
+
+@pytest.mark.parametrize("values", [{"alpha": 0.0}, {"alpha": 1.0}, {"target_sparsity": 0.0}, {"qat_epochs": 0},
+                                    {"quantization": "dynamic", "qat_epochs": 0, "targets": ["mobile"]},
+                                    {"targets": "mobile,micro"}],
+                         ids=["alpha-0", "alpha-1", "no-pruning", "no-qat", "dynamic-mobile", "targets-from-cli"])
+def test_edge_values_are_accepted(values):
+    config = PipelineConfig.from_dict(values)
+    assert PipelineConfig.from_dict(config.to_dict()) == config
+
+
+def test_yaml_file_with_overrides(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("student: bilstm\nlearning_rate: 5e-4   # YAML 1.1 reads this as a string\n"
+                    "targets: [micro]\nalpha: 0.3\n")
+    config = PipelineConfig.from_yaml(path, {"alpha": 0.5})
+    assert (config.student, config.learning_rate, config.targets, config.alpha) == ("bilstm", 5e-4, ("micro",), 0.5)
+    assert PipelineConfig.from_yaml(tmp_path / "config.yaml").alpha == 0.3
+    (tmp_path / "empty.yaml").write_text("")
+    assert PipelineConfig.from_yaml(tmp_path / "empty.yaml") == PipelineConfig()
+
+
+def test_the_documented_schema_reads_back_as_the_defaults_and_names_every_key(tmp_path):
+    text = PipelineConfig.describe()
+    for field in dataclasses.fields(PipelineConfig):
+        assert f"\n# {field.metadata['help']}\n{field.name}: " in text
+    (tmp_path / "defaults.yaml").write_text(text)
+    assert PipelineConfig.from_yaml(tmp_path / "defaults.yaml") == PipelineConfig()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("student: cnn\nalpha: [0.1\n", r"is not valid YAML at line 3, column 1: expected ',' or '\]'"),
+    ("- cnn\n- bilstm\n", r"must hold a mapping of keys to values; received a list"),
+    ("studnet: cnn\n", r"config.yaml': unknown config key\(s\) \['studnet'\]"),
+    ("student: gpt\n", r"config.yaml': config key 'student' must be one of \['average_embedding', "),
+], ids=["bad-yaml", "not-a-mapping", "unknown-key", "bad-value"])
+def test_bad_yaml_files_are_named(tmp_path, text, message):
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        PipelineConfig.from_yaml(tmp_path / "config.yaml")
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"config file '.*nothing.yaml' does not exist"):
+        PipelineConfig.from_yaml(tmp_path / "nothing.yaml")
+
+
+def test_the_default_run_directory_is_keyed_by_the_config():
+    first, second = PipelineConfig(), PipelineConfig(alpha=0.2)
+    assert str(first.default_output()).startswith("tflite_models/mr-cnn-")
+    assert first.default_output() != second.default_output() == PipelineConfig(alpha=0.2).default_output()
+
+
+def test_file_names_follow_the_compression_settings():
+    assert list(PipelineConfig().tflite_files()) == [
+        "teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite",
+        "student_pruned_qat_int8.tflite"]
+    unpruned = PipelineConfig(target_sparsity=0.0, quantization="float16", qat_epochs=0, targets=["mobile"])
+    assert unpruned.tflite_files()["student_float16.tflite"] == ("student + float16", "student")

@@ -1,21 +1,23 @@
 """tfkd.pipeline.run_pipeline: the whole path on a small file, resumable, never clobbering a run."""
 
 import json
-import subprocess
-import sys
 
+import numpy as np
 import pytest
 
 import tfkd
-from tests.pipeline.conftest import SMALL
+from tfkd._keras import keras
+from tests.conftest import SMALL
 
 
 def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_run):
     output, results, _ = finished_run
     for name in ("teacher_float32.tflite", "student_float32.tflite", "student_pruned_int8.tflite",
                  "student_pruned_qat_int8.tflite", "student_pruned_qat.weights.h5", "tokenizer/vocab.txt", "student.keras",
-                 "report.md", "report.json", "config.json", "run.log"):
+                 "report.md", "report.json", "config.json", "run.log", "deploy.json", "mobile/student.tflite",
+                 "micro/student.tflite", "micro/student.h", "micro/student.cc"):
         assert (output / name).exists(), name
+    assert not (output / "checkpoints" / "distill").exists()  # the every-epoch backup goes once a fit ends
     report = json.loads((output / "report.json").read_text())
     assert [row["name"] for row in report["results"]] == [r.name for r in results]
     for row in report["results"]:
@@ -33,6 +35,21 @@ def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_ru
     assert targets["smaller_than_teacher"] == round(teacher.size_bytes / quantization_aware.size_bytes, 1)
     assert targets["int8_gap_points"] == round(100 * (student.accuracy - quantization_aware.accuracy), 2)
     assert f"{targets['smaller_than_teacher']}x smaller than the teacher's .tflite (target >= 50x, " in text
+
+
+def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finished_run):
+    output, results, _ = finished_run
+    from tfkd.convert import TFLiteModel, read_metadata
+
+    deployed = json.loads((output / "deploy.json").read_text())
+    assert set(deployed) == {"mobile", "micro"}
+    for target in ("mobile", "micro"):
+        assert deployed[target]["verification"]["litert"]["top1_agreement"] >= 0.95, deployed[target]
+    assert deployed["micro"]["arena_bytes"] > 0 and deployed["micro"]["verification"]["tflm"]["top1_agreement"] >= 0.95
+    assert read_metadata(output / "mobile" / "student.tflite")["labels"] == ["neg", "pos"]
+    micro = (output / "micro" / "student.tflite").read_bytes()
+    assert f"{len(micro)}" in (output / "micro" / "student.cc").read_text()
+    assert TFLiteModel(micro).predict(np.zeros((1, SMALL["sequence_length"]), "int32")).shape == (1, 2)
 
 
 def test_qat_can_be_skipped(small_dataset, tmp_path):
@@ -65,8 +82,61 @@ def test_a_different_config_in_the_same_directory_is_refused(finished_run, small
     assert (output / "config.json").read_text() == before
 
 
-def test_cli_rejects_a_bad_student_naming_the_choices(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tfkd", "run", "--student", "gpt", "--output", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert "'student' must be one of ['average_embedding', 'bilstm', 'cnn', 'transformer']; received 'gpt'" in result.stderr
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops a fit after its first epoch, as Ctrl-C or a lost machine would."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+class _EpochCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_an_interrupted_stage_resumes_from_its_last_epoch_and_verbs_stop_where_they_say(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 3}
+    output = tmp_path / "run"
+    assert tfkd.run_pipeline(config, output, until="teacher logits", log=lambda line: None) == []
+    assert (output / "teacher_logits_train.npz").exists() and not (output / "student.keras").exists()
+    with pytest.raises(KeyboardInterrupt):
+        tfkd.run_pipeline(config, output, until="distill", callbacks=[_Interrupt()], log=lambda line: None)
+    assert (output / "checkpoints" / "distill").exists() and not (output / "student.keras").exists()
+    counter, logs = _EpochCounter(), []
+    tfkd.run_pipeline(config, output, until="distill", callbacks=[counter], log=logs.append)
+    assert counter.epochs[0] == 1  # epoch 0 was done before the interruption
+    assert "   resuming distill from its last checkpoint" in logs
+    assert (output / "student.keras").exists() and not (output / "student_pruned.keras").exists()
+    assert not (output / "checkpoints" / "distill").exists()
+
+
+def test_until_must_be_a_stage(small_dataset, tmp_path):
+    with pytest.raises(ValueError, match=r"`until` must be one of \['data', 'tokenizer', .*received until='train'"):
+        tfkd.run_pipeline({"dataset": small_dataset}, tmp_path, until="train")
+
+
+def test_a_directory_with_other_files_is_refused_untouched(small_dataset, tmp_path):
+    (tmp_path / "student.keras").write_text("mine")
+    with pytest.raises(ValueError, match=r"is not empty and holds no tfkd run \(config.json is missing\)"):
+        tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, tmp_path, log=lambda line: None)
+    assert [path.name for path in tmp_path.iterdir()] == ["student.keras"]
+    assert (tmp_path / "student.keras").read_text() == "mine"
+
+
+def test_a_run_from_before_new_config_keys_still_resumes(finished_run, small_dataset):
+    output, _, _ = finished_run
+    stored = json.loads((output / "config.json").read_text())
+    older = {key: value for key, value in stored.items() if key not in ("quantization", "targets")}
+    (output / "config.json").write_text(json.dumps(older))
+    try:
+        logs = []
+        tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, log=logs.append)
+        assert any("resuming the run" in line for line in logs)
+    finally:
+        (output / "config.json").write_text(json.dumps(stored))

@@ -12,12 +12,6 @@ from tfkd.progress import progress
 from tfkd.report import human_bytes, plot_tradeoffs, write_csv
 from tfkd.teachers import TextClassifierTeacher
 
-MODELS = {  # .tflite in a run directory: (row name, which inputs)
-    "teacher_float32.tflite": ("teacher (float32)", "teacher"),
-    "student_float32.tflite": ("student (float32)", "student"),
-    "student_pruned_int8.tflite": ("student pruned + int8", "student"),
-    "student_pruned_qat_int8.tflite": ("student pruned + QAT int8", "student"),
-}
 QUICK_EXAMPLES, QUICK_RUNS = 200, 20
 
 
@@ -52,7 +46,7 @@ def benchmark_run(run_directory, output_directory=None, threads=(1, 2), xnnpack=
     config, inputs, labels = _run_inputs(run_directory, quick)
     results = []
     settings = [(count, flag) for count in threads for flag in xnnpack]
-    for file, (name, kind) in MODELS.items():
+    for file, (name, kind) in config.tflite_files().items():
         path = run_directory / file
         if not path.exists():
             continue

@@ -1,90 +1,221 @@
-"""`PipelineConfig`: every setting of the end-to-end run, with defaults and checks."""
+"""`PipelineConfig`: every setting of the end-to-end run, with defaults, documentation and checks."""
 
 import dataclasses
+import hashlib
 import json
+import pathlib
 
+from tfkd.convert.converter import CALIBRATED_MODES, MODES
+from tfkd.convert.deploy import TARGETS
 from tfkd.data.loader import BUILTIN_DATASETS
 from tfkd.students import STUDENTS
+
+DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
+VECTORIZERS = ("word", "wordpiece")
+QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
+STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
+
+
+def _setting(default, stage, help_text):
+    return dataclasses.field(default=default, metadata={"stage": stage, "help": help_text})
 
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
-    """Settings of `tfkd.run_pipeline`; the defaults are the README's demo on MR.
+    """Settings of `tfkd.run_pipeline` and the `tfkd` command; the defaults are the README's demo on MR.
 
-    Attributes:
-        dataset: "mr", "imdb_reviews", "glue/sst2" or a CSV/TSV/JSONL path.
-        seed: int, seeds data order, initialisation and benchmark sampling.
-        teacher_preset: "minilm" (bundled) or a keras-hub preset name.
-        teacher_sequence_length, teacher_epochs, teacher_learning_rate,
-            teacher_batch_size: teacher fine-tuning (AdamW). One epoch keeps
-            the demo under 20 minutes on 2 cores: it took 497 s and reached
-            85.4% MR validation accuracy (benchmarks/results/mr_pipeline.json);
-            a second epoch doubles that time (its gain is not benchmarked yet).
-        vectorizer: "word" or "wordpiece"; vocabulary_size; sequence_length.
-            Word ids are the default here: on MR (seed 0) the distilled CNN
-            scored 77.1% test accuracy with 8,000 words against 75.2% with
-            WordPiece (2,926 pieces; benchmarks/results/student_defaults.json),
-            and they skip WordPiece's 40-50 s of vocabulary learning.
-        student: a zoo name ("average_embedding", "bilstm", "cnn", "transformer").
-        alpha: weight of the hard (label) loss in [0, 1]; temperature > 0.
-        distill_epochs: most epochs of distillation (early stopping on
-            validation accuracy restores the best); batch_size; learning_rate.
-        target_sparsity: final sparsity in [0, 1) of pruning while distilling;
-            prune_epochs: epochs of that fine-tuning.
-        qat_epochs: epochs of pruning-preserving quantization-aware training
-            while distilling, after pruning (the final int8 student); 0 skips it.
-        representative_samples: int8 calibration examples from training data.
-        benchmark_runs: timed runs per model (after 20 warm-up runs).
+    Every field is documented in its `help` metadata (`PipelineConfig.describe()`
+    prints them as a commented YAML file, `tfkd config` too; docs/config.md
+    is that file). Build one from keyword arguments, `from_dict` or
+    `from_yaml`; unknown keys and bad values raise `ValueError` naming them.
+
+    Example:
+        >>> config = PipelineConfig(student="bilstm", target_sparsity=0.5)
+        >>> PipelineConfig.from_dict(config.to_dict()) == config
+        True
     """
 
-    dataset: str = "mr"
-    seed: int = 0
-    teacher_preset: str = "minilm"
-    teacher_sequence_length: int = 64
-    teacher_epochs: int = 1
-    teacher_learning_rate: float = 5e-5
-    teacher_batch_size: int = 32
-    vectorizer: str = "word"
-    vocabulary_size: int = 8000
-    sequence_length: int = 64
-    student: str = "cnn"
-    alpha: float = 0.1
-    temperature: float = 3.0
-    distill_epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    target_sparsity: float = 0.75
-    prune_epochs: int = 4
-    qat_epochs: int = 1
-    representative_samples: int = 200
-    benchmark_runs: int = 200
+    dataset: str = _setting("mr", "data", "'mr' (bundled, offline), 'imdb_reviews' or 'glue/sst2' (tfds, online), "
+                                          "or a .csv/.tsv/.jsonl file with 'text' and 'label' columns")
+    seed: int = _setting(0, "data", "seeds data order, initialisation and which examples are timed")
+    teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
+                                                        "keras-hub preset name or folder")
+    teacher_sequence_length: int = _setting(64, "teacher", "BERT tokens per text")
+    teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); one took 497 s on 2 cores and "
+                                                 "reached 85.4% MR validation accuracy")
+    teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
+    teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
+    vectorizer: str = _setting("word", "distill", "student tokenizer: 'word' (8,000 words beat WordPiece on MR: "
+                                                  "77.1% vs 75.2%, benchmarks/results/student_defaults.json) "
+                                                  "or 'wordpiece'")
+    vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
+    sequence_length: int = _setting(64, "distill", "student tokens per text")
+    student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
+    alpha: float = _setting(0.1, "distill", "weight of the hard (label) loss in [0, 1]; 1 - alpha weighs the "
+                                            "soft (teacher) loss")
+    temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
+    distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on validation "
+                                                  "accuracy (patience 2) restores the best")
+    batch_size: int = _setting(32, "distill", "student batch size (distill, prune and QAT)")
+    learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
+    target_sparsity: float = _setting(0.75, "compress", "final share of zero weights in [0, 1), polynomial decay "
+                                                        "while distilling; 0 skips pruning")
+    prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling")
+    qat_epochs: int = _setting(1, "compress", "epochs of (pruning-preserving) quantization-aware training while "
+                                              "distilling; 0 skips it; needs quantization 'int8'")
+    quantization: str = _setting("int8", "convert", f"the compressed student's .tflite: one of {list(QUANTIZATIONS)}")
+    representative_samples: int = _setting(200, "convert", "training examples that calibrate int8 ranges")
+    targets: tuple = _setting(("mobile", "micro"), "convert", "deploy folders written for the final student: "
+                                                              f"any of {list(TARGETS)} ('micro' needs a "
+                                                              "calibrated quantization: int8 or int16x8)")
+    benchmark_runs: int = _setting(200, "benchmark", "timed runs per model, after 20 warm-up runs")
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            expected = float if field.type in (float, "float") else (int if field.type in (int, "int") else str)
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, field.name, float(value))
-            elif not isinstance(value, expected) or isinstance(value, bool):
-                raise ValueError(f"config key {field.name!r} must be a {expected.__name__}; "
-                                 f"received {field.name}={value!r}")
-        if self.student not in STUDENTS:
-            raise ValueError(f"config key 'student' must be one of {sorted(STUDENTS)}; received {self.student!r}")
-        if self.dataset not in BUILTIN_DATASETS and not self.dataset.lower().endswith((".csv", ".tsv", ".jsonl", ".json")):
-            raise ValueError(f"config key 'dataset' must be one of {list(BUILTIN_DATASETS)} or a data file path; "
-                             f"received {self.dataset!r}")
+            object.__setattr__(self, field.name, _checked_type(field, getattr(self, field.name)))
+        self._check_choices()
+        self._check_ranges()
+
+    def _check_choices(self):
+        _one_of("student", self.student, sorted(STUDENTS))
+        _one_of("vectorizer", self.vectorizer, VECTORIZERS)
+        _one_of("quantization", self.quantization, QUANTIZATIONS)
+        for target in self.targets:
+            _one_of("targets", target, TARGETS)
+        if self.dataset not in BUILTIN_DATASETS and not self.dataset.lower().endswith(DATA_FILE_SUFFIXES):
+            raise ValueError(f"config key 'dataset' must be one of {list(BUILTIN_DATASETS)} or a data file path "
+                             f"({'/'.join(DATA_FILE_SUFFIXES)}); received {self.dataset!r}")
+        if self.qat_epochs and self.quantization != "int8":
+            raise ValueError(f"config key 'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs="
+                             f"{self.qat_epochs} with quantization={self.quantization!r} (set qat_epochs: 0)")
+        if "micro" in self.targets and self.quantization not in CALIBRATED_MODES:
+            raise ValueError(f"config key 'targets' holds 'micro', which needs quantization one of "
+                             f"{list(CALIBRATED_MODES)}; received quantization={self.quantization!r}")
+
+    def _check_ranges(self):
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"config key 'alpha' must be in [0, 1]; received alpha={self.alpha!r}")
+        if not 0.0 <= self.target_sparsity < 1.0:
+            raise ValueError(f"config key 'target_sparsity' must be in [0, 1); "
+                             f"received target_sparsity={self.target_sparsity!r}")
+        if self.temperature <= 0:
+            raise ValueError(f"config key 'temperature' must be > 0; received temperature={self.temperature!r}")
+        for name in ("teacher_sequence_length", "teacher_batch_size", "vocabulary_size", "sequence_length",
+                     "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
+        for name in ("teacher_epochs", "prune_epochs", "qat_epochs"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
 
     @classmethod
     def from_dict(cls, values):
-        """Builds a config from a dict, rejecting unknown keys by name."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        """Builds a config from a dict, rejecting unknown keys by name (missing keys take their defaults)."""
+        known = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; allowed keys: {sorted(known)}")
         return cls(**values)
 
+    @classmethod
+    def from_yaml(cls, path, overrides=None):
+        """Reads a YAML config file (a mapping of keys to values); `overrides` (dict) win over the file.
+
+        Raises:
+            FileNotFoundError: `path` does not exist.
+            ValueError: the YAML does not parse (its line is named), is not a
+                mapping, or holds an unknown key or bad value.
+        """
+        import yaml
+
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise ValueError(f"config file {str(path)!r} is not valid YAML{where}: {problem}") from error
+        values = {} if values is None else values
+        if not isinstance(values, dict):
+            raise ValueError(f"config file {str(path)!r} must hold a mapping of keys to values; "
+                             f"received a {type(values).__name__}")
+        try:
+            return cls.from_dict({**values, **(overrides or {})})
+        except ValueError as error:
+            raise ValueError(f"config file {str(path)!r}: {error}") from error
+
     def to_dict(self):
-        return dataclasses.asdict(self)
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in dataclasses.asdict(self).items()}
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @property
+    def key(self):
+        """8 hex digits naming this config (the default run directory ends with it)."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:8]
+
+    def default_output(self):
+        """`tflite_models/<dataset>-<student>-<key>`: a run directory of its own for every config."""
+        return pathlib.Path("tflite_models") / f"{pathlib.Path(self.dataset).stem}-{self.student}-{self.key}"
+
+    def tflite_files(self):
+        """The run's .tflite files in benchmark order: {file name: (row name, "teacher" or "student" inputs)}."""
+        teacher = "MiniLM" if self.teacher_preset == "minilm" else pathlib.Path(self.teacher_preset).name
+        compressed = f"student pruned {self.target_sparsity:.0%}" if self.target_sparsity else "student"
+        stem = "student_pruned" if self.target_sparsity else "student"
+        files = {"teacher_float32.tflite": (f"teacher ({teacher}, float32)", "teacher"),
+                 "student_float32.tflite": (f"student ({self.student}, float32)", "student"),
+                 f"{stem}_{self.quantization}.tflite": (f"{compressed} + {self.quantization}", "student")}
+        if self.qat_epochs:
+            files[f"{stem}_qat_int8.tflite"] = (f"{compressed} + QAT int8", "student")
+        return files
+
+    @classmethod
+    def describe(cls):
+        """The documented schema: every key with its default, as a commented YAML file grouped by stage."""
+        lines = ["# tfkd pipeline config: every key with its default. Keys left out take these values.",
+                 "# Use: tfkd run --config this.yaml   (command-line flags win over the file)"]
+        for stage in STAGES:
+            lines += ["", f"# --- {stage} ---"]
+            for field in dataclasses.fields(cls):
+                if field.metadata["stage"] == stage:
+                    lines.append(f"# {field.metadata['help']}")
+                    lines.append(f"{field.name}: {_yaml_value(field.default)}")
+        return "\n".join(lines) + "\n"
+
+
+def _checked_type(field, value):
+    expected = {"float": float, "int": int, "tuple": tuple}.get(getattr(field.type, "__name__", field.type), str)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is float and isinstance(value, str):  # YAML 1.1 reads 5e-5 (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if expected is tuple and isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    if expected is tuple and isinstance(value, str):  # from the command line: "mobile,micro"
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    if not isinstance(value, expected) or isinstance(value, bool):
+        kind = "list of str" if expected is tuple else expected.__name__
+        raise ValueError(f"config key {field.name!r} must be a {kind}; received {field.name}={value!r}")
+    return value
+
+
+def _one_of(key, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"config key {key!r} must be one of {list(allowed)}; received {value!r}")
+
+
+def _yaml_value(value):
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    if isinstance(value, float) and "e" in repr(value) and "." not in repr(value):
+        return repr(value).replace("e", ".0e")  # 5e-05 would read back as a string in YAML 1.1
+    return json.dumps(value) if isinstance(value, str) else repr(value)

@@ -1,4 +1,4 @@
-"""`run_pipeline`: data -> teacher -> cached logits -> distill -> prune -> QAT -> int8 TFLite -> benchmark -> report.
+"""`run_pipeline`: data -> teacher -> cached logits -> distill -> prune -> QAT -> TFLite -> deploy -> benchmark -> report.
 
 Each stage writes its outputs into the run directory and is skipped when
 they are already there, so an interrupted run picks up where it stopped
@@ -16,47 +16,87 @@ from tfkd._keras import keras, set_seed, tf
 from tfkd.benchmark import ModelResult, TFLiteBenchmark
 from tfkd.benchmark.machine import machine_info
 from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_report, strip_pruning
-from tfkd.convert import convert
+from tfkd.convert import convert, deploy
+from tfkd.convert.converter import CALIBRATED_MODES
 from tfkd.data import TextVectorizer, load
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.pipeline.pipeline_config import PipelineConfig
 from tfkd.progress import keras_verbosity
 from tfkd.report import write_report
-from tfkd.teachers import fine_tuned_teacher
+from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
 
 CONFIG_FILE = "config.json"
 TIMINGS_FILE = "stage_seconds.json"
 
 
-def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
-    """Runs the whole path and returns the benchmark results.
+VERBS = {  # `tfkd <verb>`: the last stage it runs (each verb runs the stages before it, or reuses them)
+    "teacher": "teacher logits",
+    "distill": "distill",
+    "compress": "qat",
+    "convert": "deploy",
+    "run": "report",
+}
+STAGE_ORDER = ("data", "tokenizer", "teacher", "teacher logits", "distill", "prune", "qat", "convert", "deploy",
+               "benchmark", "report")
+
+
+def run_pipeline(config=None, output_dir=None, log=print, until="report", callbacks=None):
+    """Runs the whole path (or its first stages) and returns the benchmark results.
+
+    Every stage stores its outputs in the run directory and is skipped when
+    they are there, so a re-run resumes; student training (distill, prune,
+    QAT) checkpoints every epoch (`keras.callbacks.BackupAndRestore` under
+    `checkpoints/`), so an interrupted stage resumes from its last finished
+    epoch. The run directory belongs to one config (`config.json`, the
+    resolved config); nothing in it is overwritten by another.
 
     Args:
         config: `PipelineConfig`, a dict of its fields, or None for the defaults.
-        output_dir: str or Path; the run directory (`.tflite` files, tokenizer,
-            Keras students, report.md, report.json, run.log).
+        output_dir: str, Path or None; the run directory (`.tflite` files,
+            tokenizer, Keras students, `mobile/`, `micro/`, report.md,
+            report.json, run.log). Default `config.default_output()`:
+            `tflite_models/<dataset>-<student>-<config key>`.
         log: callable taking one str, for progress lines. Default `print`.
+        until: str, the last stage to run: one of `STAGE_ORDER` (default
+            "report", the whole path). The `tfkd` verbs stop at `VERBS`.
+        callbacks: list of tf_keras callbacks added to every student fit
+            (distill, prune, QAT), e.g. TensorBoard. Default None.
 
     Returns:
-        list of `ModelResult`: teacher float32, student float32, pruned
-        student int8 (post-training quantization) and, unless
-        `qat_epochs=0`, the pruned student after pruning-preserving QAT, int8.
+        list of `ModelResult` (empty when `until` stops before "benchmark"):
+        teacher float32, student float32, pruned student quantized
+        post-training and, unless `qat_epochs=0`, the pruned student after
+        pruning-preserving QAT, int8.
 
     Raises:
-        ValueError: `output_dir` holds a run with a different config (the
-            differing keys are named); nothing in it is touched.
+        ValueError: an unknown `until`; `output_dir` holds a run with a
+            different config (the differing keys are named) or files that
+            are not a tfkd run; nothing in it is touched.
+
+    Example:
+        >>> run_pipeline({"student": "bilstm"}, "tflite_models/mr_bilstm", until="distill")
     """
+    if until not in STAGE_ORDER:
+        raise ValueError(f"`until` must be one of {list(STAGE_ORDER)}; received until={until!r}")
     config = config if isinstance(config, PipelineConfig) else PipelineConfig.from_dict(config or {})
-    run = _Run(pathlib.Path(output_dir), config, log)
+    run = _Run(pathlib.Path(output_dir or config.default_output()), config, log, until, list(callbacks or []))
     run.claim_directory()
     set_seed(config.seed)
+    try:
+        return _stages(run)
+    except _Stop:
+        return []
+    finally:
+        run.log_summary()
+
+
+def _stages(run):
+    config = run.config
     splits = run.stage("data", lambda: load(config.dataset))
     vectorizer = run.stage("tokenizer", lambda: _vectorizer(run, splits))
     ids = {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
-    teacher = run.stage("teacher", lambda: fine_tuned_teacher(
-        splits, config.teacher_preset, config.teacher_sequence_length, config.teacher_epochs,
-        config.teacher_learning_rate, config.teacher_batch_size, config.seed))
+    teacher = run.stage("teacher", lambda: _teacher(run, splits))
     logits = run.stage("teacher logits", lambda: {
         split: cache_teacher_logits(teacher, splits[split].texts, run.path(f"teacher_logits_{split}.npz"))
         for split in ("train", "validation")})
@@ -65,8 +105,9 @@ def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
             for split in ("train", "validation")}
     student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, data))
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
-    quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data)) if config.qat_epochs else None
+    quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
     files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
+    run.stage("deploy", lambda: _deploy(run, quantized or pruned, vectorizer, splits, ids))
     results = run.stage("benchmark", lambda: _benchmark(run, files, teacher, splits, ids, student, pruned))
     if run.path("report.json").exists():
         run.log(run.path("report.md").read_text(encoding="utf-8"))
@@ -75,22 +116,32 @@ def run_pipeline(config=None, output_dir="tflite_models/mr_demo", log=print):
     return results
 
 
+class _Stop(Exception):
+    """Raised after the stage named by `until`."""
+
+
 class _Run:
     """The run directory: config check, stage timing and the log file."""
 
-    def __init__(self, directory, config, log):
-        self.directory, self.config, self._log = directory, config, log
+    def __init__(self, directory, config, log, until="report", callbacks=()):
+        self.directory, self.config, self._log, self.until = directory, config, log, until
+        self.callbacks = list(callbacks)
+        self._seconds = {}
 
     def path(self, name):
         return self.directory / name
 
     def claim_directory(self):
-        self.directory.mkdir(parents=True, exist_ok=True)
         stored = self.path(CONFIG_FILE)
+        if not stored.exists() and self.directory.is_dir() and any(self.directory.iterdir()):
+            raise ValueError(f"{self.directory} is not empty and holds no tfkd run ({CONFIG_FILE} is missing); "
+                             "choose another output directory (nothing in it was touched)")
+        self.directory.mkdir(parents=True, exist_ok=True)
         if stored.exists():
-            previous = json.loads(stored.read_text())
-            changed = sorted(key for key in set(previous) | set(self.config.to_dict())
-                             if previous.get(key) != self.config.to_dict().get(key))
+            # Keys added to PipelineConfig since that run take their defaults, so an old run still resumes.
+            previous = PipelineConfig.from_dict(json.loads(stored.read_text())).to_dict()
+            current = self.config.to_dict()
+            changed = sorted(key for key in current if previous[key] != current[key])
             if changed:
                 raise ValueError(f"{self.directory} holds a run with a different config (keys {changed} differ); "
                                  "choose another output directory or remove that one")
@@ -104,8 +155,24 @@ class _Run:
         result = function()
         seconds = round(time.perf_counter() - start, 1)
         self.log(f"   {name} done in {seconds:.1f} s")
+        self._seconds[name] = seconds
         self._record_time(name, seconds)
+        if name == self.until != STAGE_ORDER[-1]:
+            raise _Stop
         return result
+
+    def fit_callbacks(self, stage):
+        """Checkpoints every epoch (resumed after an interruption, deleted when the fit ends), then the user's."""
+        backup = keras.callbacks.BackupAndRestore(str(self.path(f"checkpoints/{stage}")))
+        return [backup] + self.callbacks
+
+    def log_summary(self):
+        if not self._seconds:
+            return
+        first = self.timings
+        lines = ["", "| stage | this run (s) | when computed (s) |", "|---|---:|---:|"]
+        lines += [f"| {name} | {seconds:.1f} | {first.get(name, seconds):.1f} |" for name, seconds in self._seconds.items()]
+        self.log("\n".join(lines) + f"\n\nRun directory: {self.directory}")
 
     @property
     def timings(self):
@@ -142,6 +209,23 @@ def _distiller(student, config):
     return distiller
 
 
+def _teacher(run, splits):
+    """Fine-tunes the teacher (cached outside the run, keyed by data and settings) or loads a saved one."""
+    config = run.config
+    saved = pathlib.Path(config.teacher_preset)
+    if (saved / "model.keras").is_file():
+        run.log(f"   loading the fine-tuned teacher saved in {saved}")
+        return TextClassifierTeacher.load(saved)
+    if config.teacher_epochs == 0:
+        raise ValueError(f"config key 'teacher_epochs' is 0, which needs 'teacher_preset' to be a folder written "
+                         f"by TextClassifierTeacher.save; received teacher_preset={config.teacher_preset!r}")
+    teacher = fine_tuned_teacher(splits, config.teacher_preset, config.teacher_sequence_length,
+                                 config.teacher_epochs, config.teacher_learning_rate, config.teacher_batch_size,
+                                 config.seed)
+    run.log(f"   teacher: {teacher.info.get('validation_accuracy', float('nan')):.2%} validation accuracy")
+    return teacher
+
+
 def _distilled_student(run, vectorizer, splits, data):
     path = run.path("student.keras")
     if path.exists():
@@ -149,21 +233,33 @@ def _distilled_student(run, vectorizer, splits, data):
     config = run.config
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length, splits.num_classes)
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    _distiller(student, config).fit(data["train"], validation_data=data["validation"],
-                                    epochs=config.distill_epochs, callbacks=[stop], verbose=keras_verbosity())
+    _fit(run, "distill", student, data, config.distill_epochs, [stop])
     student.save(path)
     return student
 
 
+def _fit(run, stage, model, data, epochs, callbacks=()):
+    """Distills into `model` with every-epoch checkpoints: an interrupted fit resumes at its last epoch."""
+    backup = run.path(f"checkpoints/{stage}")
+    if backup.is_dir() and any(backup.iterdir()):
+        run.log(f"   resuming {stage} from its last checkpoint")
+    _distiller(model, run.config).fit(data["train"], validation_data=data["validation"], epochs=epochs,
+                                      callbacks=run.fit_callbacks(stage) + list(callbacks), verbose=keras_verbosity())
+    for folder in (backup, backup.parent):  # BackupAndRestore empties its folder at the end of a fit
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def _pruned_student(run, student, data):
+    config = run.config
+    if not config.target_sparsity:
+        return student
     path = run.path("student_pruned.keras")
     if path.exists():
         return keras.models.load_model(path)
-    config = run.config
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
-    _distiller(wrapped, config).fit(data["train"], validation_data=data["validation"], epochs=config.prune_epochs,
-                                    callbacks=pruning_callbacks(), verbose=keras_verbosity())
+    _fit(run, "prune", wrapped, data, config.prune_epochs, pruning_callbacks())
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
@@ -172,32 +268,29 @@ def _pruned_student(run, student, data):
 
 
 def _quantization_aware_student(run, pruned, data):
-    """Pruning-preserving QAT while distilling: the zeros stay, the int8 ranges are learned."""
+    """(Pruning-preserving) QAT while distilling: the zeros stay, the int8 ranges are learned."""
     # Weights only: TF-MOT's config does not record the sparsity-preserving quantizer, so a saved
     # model would reload with plain QAT quantizers; rebuilding it from the pruned student does not.
-    path = run.path("student_pruned_qat.weights.h5")
-    quantized = quantize_aware(pruned, preserve="sparsity")
+    stem = "student_pruned_qat" if run.config.target_sparsity else "student_qat"
+    path = run.path(f"{stem}.weights.h5")
+    quantized = quantize_aware(pruned, preserve="sparsity" if run.config.target_sparsity else None)
     if path.exists():
         quantized.load_weights(path)
         return quantized
-    _distiller(quantized, run.config).fit(data["train"], validation_data=data["validation"],
-                                          epochs=run.config.qat_epochs, verbose=keras_verbosity())
+    _fit(run, "qat", quantized, data, run.config.qat_epochs)
     quantized.save_weights(path)
     return quantized
 
 
 def _convert_all(run, teacher, student, pruned, quantized, train_ids):
     config = run.config
-    jobs = {
-        "teacher_float32.tflite": lambda: convert(teacher.model, "float32", sequence_length=config.teacher_sequence_length),
-        "student_float32.tflite": lambda: convert(student, "float32"),
-        "student_pruned_int8.tflite": lambda: convert(pruned, "int8", train_ids, config.representative_samples),
-    }
-    if quantized is not None:
-        jobs["student_pruned_qat_int8.tflite"] = lambda: convert(quantized, "int8", train_ids,
-                                                                 config.representative_samples)
+    calibration = train_ids if config.quantization in CALIBRATED_MODES else None
+    jobs = [lambda: convert(teacher.model, "float32", sequence_length=config.teacher_sequence_length),
+            lambda: convert(student, "float32"),
+            lambda: convert(pruned, config.quantization, calibration, config.representative_samples),
+            lambda: convert(quantized, "int8", train_ids, config.representative_samples)]
     files = {}
-    for name, job in jobs.items():
+    for name, job in zip(config.tflite_files(), jobs):
         files[name] = run.path(name)
         if not files[name].exists():
             write_bytes_atomic(files[name], job())
@@ -205,27 +298,46 @@ def _convert_all(run, teacher, student, pruned, quantized, train_ids):
     return files
 
 
+DEPLOY_AGREEMENT = 0.95  # least top-1 agreement of a deployed file with its Keras model on validation texts
+
+
+def _deploy(run, final, vectorizer, splits, ids):
+    """`mobile/` (.tflite with metadata) and `micro/` (.tflite, C array, arena) for the final student.
+
+    A target that fails (an op TFLM lacks, a verification below
+    `DEPLOY_AGREEMENT`) is logged and recorded in `deploy.json`; the run goes on.
+    """
+    config, reports = run.config, {}
+    for target in config.targets:
+        folder = run.path(target)
+        if (folder / "student.json").exists():
+            reports[target] = json.loads((folder / "student.json").read_text())
+            continue
+        try:
+            reports[target] = deploy(final, target, folder, ids["train"][:config.representative_samples],
+                                     ids["validation"], vectorizer, list(splits.class_names),
+                                     mode=config.quantization, name="student", min_agreement=DEPLOY_AGREEMENT)
+        except ValueError as error:
+            reports[target] = {"target": target, "error": str(error)}
+            run.log(f"   {target}: NOT deployed: {error}")
+            continue
+        run.log(f"   {target}: {', '.join(pathlib.Path(file).name for file in reports[target]['files'])} in {folder}")
+    write_bytes_atomic(run.path("deploy.json"), json.dumps(reports, indent=2).encode(), overwrite=True)
+    return reports
+
+
 def _benchmark(run, files, teacher, splits, ids, student, pruned):
     if run.path("report.json").exists():  # a finished run: report what was measured, do not re-time
         return [ModelResult(**row) for row in json.loads(run.path("report.json").read_text())["results"]]
     config = run.config
     bench = TFLiteBenchmark(num_threads=1, runs=config.benchmark_runs, seed=config.seed)
-    labels = splits.test.labels
+    inputs = {"teacher": teacher.preprocess(splits.test.texts), "student": ids["test"]}
     teacher_parameters = int(teacher.model.count_params())
-    rows = [
-        ("teacher (MiniLM, float32)", "teacher_float32.tflite", teacher.preprocess(splits.test.texts),
-         teacher_parameters, teacher_parameters),
-        (f"student ({config.student}, float32)", "student_float32.tflite", ids["test"],
-         student.count_params(), _nonzero(student)),
-        (f"student pruned {config.target_sparsity:.0%} + int8", "student_pruned_int8.tflite", ids["test"],
-         pruned.count_params(), _nonzero(pruned)),
-    ]
-    if "student_pruned_qat_int8.tflite" in files:
-        rows.append((f"student pruned {config.target_sparsity:.0%} + QAT int8", "student_pruned_qat_int8.tflite",
-                     ids["test"], pruned.count_params(), _nonzero(pruned)))
+    counts = [(teacher_parameters, teacher_parameters), (student.count_params(), _nonzero(student))]
+    counts += [(pruned.count_params(), _nonzero(pruned))] * 2
     results = []
-    for name, file, inputs, parameters, nonzero in rows:
-        results.append(bench.run(name, files[file], inputs, labels, parameters, nonzero))
+    for (file, (name, kind)), (parameters, nonzero) in zip(config.tflite_files().items(), counts):
+        results.append(bench.run(name, files[file], inputs[kind], splits.test.labels, parameters, nonzero))
         run.log(f"   {name}: accuracy {results[-1].accuracy:.2%}, {results[-1].latency_ms_median:.3f} ms")
     return results
 
