@@ -16,6 +16,7 @@ TINY = {
                                  "EPOCHS, BENCHMARK_RUNS = 2, 5",
     "02_pruning_and_qat": f"SETTINGS = {SMALL!r}\nSPARSITIES, PRUNE_EPOCHS, QAT_EPOCHS = [0.5, 0.75], 1, 1",
     "03_tflite_mobile_and_micro": f"SETTINGS = {SMALL!r}\nBENCHMARK_RUNS = 5",
+    "04_sentence_embeddings_and_qa": "MAX_TRAIN, VOCABULARY_SIZE, SEQUENCE_LENGTH, EPOCHS = None, 200, 16, 2",
 }
 
 
@@ -27,7 +28,7 @@ def test_every_notebook_is_tested():
 def test_notebook_runs_top_to_bottom(name, small_dataset, tmp_path):
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     (index,) = [i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", [])]
-    data = f"DATASET = OFFLINE_DATASET = {small_dataset!r}\nTEACHER_PRESET = OFFLINE_TEACHER = 'minilm'\n"
+    data = f"DATASET = OFFLINE_DATASET = {small_dataset!r}\nTEACHER_PRESET = OFFLINE_TEACHER = 'minilm'\n"  # all offline
     notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(data + TINY[name]))
     NotebookClient(notebook, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on a failing cell
@@ -42,4 +43,5 @@ ROWS = {  # rows each notebook's final table must show
     "01_sentiment_distillation": ["teacher (float32)", "cnn alone (float32)", "cnn distilled (int8)"],
     "02_pruning_and_qat": ["dense", "pruned 50%", "pruned 75%", "pruned 75% + QAT"],
     "03_tflite_mobile_and_micro": ["int8, 1 thread(s)", "int8, 2 thread(s)"],
+    "04_sentence_embeddings_and_qa": ["student (Keras float)", "student (int8)"],
 }

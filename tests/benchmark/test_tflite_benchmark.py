@@ -92,3 +92,11 @@ def test_inputs_not_matching_the_model_name_both(student, token_data):
 def test_bad_settings_are_named(arguments, message):
     with pytest.raises(ValueError, match=message):
         tfkd.TFLiteBenchmark(**arguments)
+
+
+def test_latency_alone_needs_no_labels(student, token_data):
+    ids, _, _ = token_data
+    timing = tfkd.TFLiteBenchmark(runs=20, warmup=2).latency(tfkd.convert(student, "float32"), ids)
+    assert 0 < timing["latency_ms_median"] <= timing["latency_ms_p90"] <= timing["latency_ms_p99"]
+    with pytest.raises(ValueError, match="`inputs` is empty"):
+        tfkd.TFLiteBenchmark(runs=2).latency(tfkd.convert(student, "float32"), ids[:0])

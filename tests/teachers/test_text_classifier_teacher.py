@@ -71,3 +71,16 @@ def test_word_vectors_are_the_backbones_mean_pooled_output(teacher):
     mask = features["padding_mask"][0].astype(bool)
     np.testing.assert_allclose(vectors[4], sequence[mask].mean(axis=0), atol=1e-4)
     assert teacher.model.preprocessor.sequence_length == 16  # restored after the word-length pass
+
+
+def test_sentence_embeddings_are_masked_means_that_rank_by_meaning(teacher):
+    texts = ["a moving, beautifully acted film", "a touching movie with wonderful actors",
+             "the stock market fell sharply on monday"]
+    embeddings = teacher.sentence_embeddings(texts, batch_size=2)
+    assert embeddings.shape == (3, 384) and embeddings.dtype == np.float32
+    features = teacher.preprocess(texts[:1])
+    sequence = np.asarray(teacher.model.backbone(features)["sequence_output"])[0]  # [tokens, 384]
+    mask = features["padding_mask"][0].astype(bool)
+    np.testing.assert_allclose(embeddings[0], sequence[mask].mean(axis=0), atol=1e-4)
+    similarity = tfkd.benchmark.cosine_similarities(embeddings, embeddings)
+    assert similarity[0, 1] > similarity[0, 2] + 0.2  # all-MiniLM-L6-v2 is a semantic-similarity model

@@ -12,7 +12,7 @@ import numpy as np
 from tfkd._checks import check_integer
 from tfkd.benchmark.model_result import ModelResult
 from tfkd.convert.micro_model import TFLM_BUILTIN_OPS, MicroModel
-from tfkd.convert.tflite_model import TFLiteModel, example_at, match_input
+from tfkd.convert.tflite_model import TFLiteModel, example_at, example_count, match_input
 from tfkd.progress import progress
 
 
@@ -83,6 +83,21 @@ class TFLiteBenchmark:
             peak_memory_bytes=peak_memory_bytes(content, self.num_threads, self.use_xnnpack)
             if self.measure_memory else None,
             arena_bytes=micro_arena_bytes(content) if self.measure_arena else None)
+
+    def latency(self, model, inputs):
+        """Latency alone (no labels: e.g. an embedding model): median, p90 and p99 in ms per example.
+
+        Args:
+            model: path of a .tflite file, or its bytes.
+            inputs: array [n, ...] or dict of arrays; timed examples are drawn from them.
+        """
+        tflite = TFLiteModel(model, num_threads=self.num_threads, use_xnnpack=self.use_xnnpack)
+        count = example_count(inputs)
+        if count == 0:
+            raise ValueError("`inputs` is empty; latency needs at least one example")
+        timings = self._latencies(tflite, [example_at(inputs, i) for i in range(count)])
+        return {"latency_ms_median": float(np.median(timings)), "latency_ms_p90": float(np.percentile(timings, 90)),
+                "latency_ms_p99": float(np.percentile(timings, 99))}
 
     def _latencies(self, tflite, rows):
         order = np.random.default_rng(self.seed).integers(0, len(rows), self.warmup + self.runs)

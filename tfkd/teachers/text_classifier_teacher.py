@@ -141,6 +141,29 @@ class TextClassifierTeacher:
             logits[rows] = batch
         return logits if logits is not None else np.zeros((0, 0), np.float32)
 
+    def sentence_embeddings(self, texts, batch_size=64, description="teacher sentence embeddings"):
+        """Mean-pooled backbone outputs over each text's tokens: [len(texts), hidden] float32.
+
+        This is how all-MiniLM-L6-v2 makes sentence embeddings (compare them
+        by cosine). From `from_preset("minilm")` without fine-tuning they are
+        the pretrained semantic embeddings; after `fine_tune`, task-tuned ones.
+
+        Args:
+            texts: sequence of str.
+            batch_size: int, default 64.
+            description: str, the progress bar's label.
+
+        Example:
+            >>> teacher = TextClassifierTeacher.from_preset("minilm", sequence_length=32)
+            >>> teacher.sentence_embeddings(["a fine film", "a dull film"]).shape
+            (2, 384)
+        """
+        forward = self._mean_pooled_function()
+        batches = range(0, len(texts), batch_size)
+        vectors = [np.asarray(forward(self.preprocess(texts[start:start + batch_size])))
+                   for start in progress(batches, description, total=len(batches))]
+        return np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, 0), np.float32)
+
     def word_vectors(self, words, batch_size=256, sequence_length=16):
         """The teacher's vector for each word on its own: [len(words), hidden] float32.
 
