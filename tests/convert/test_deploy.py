@@ -19,6 +19,14 @@ def test_micro_writes_model_c_source_and_report(student, token_data, tmp_path):
     assert json.loads((tmp_path / "sentiment.json").read_text())["arena_bytes"] == report["arena_bytes"]
 
 
+def test_a_given_flatbuffer_is_deployed_as_it_is(student, token_data, tmp_path):
+    ids, _, _ = token_data
+    flatbuffer = tfkd.convert(student, "int8", ids)
+    report = deploy(student, "micro", tmp_path, validation_data=ids[:50], flatbuffer=flatbuffer)
+    assert (tmp_path / "model.tflite").read_bytes() == flatbuffer
+    assert report["verification"]["litert"]["top1_agreement"] >= 0.99
+
+
 def test_mobile_carries_metadata(student, token_data, tmp_path):
     ids, _, _ = token_data
     vectorizer = tfkd.data.TextVectorizer("word", 50, 16).fit(["a good film", "a bad film"])

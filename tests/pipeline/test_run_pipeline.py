@@ -48,6 +48,7 @@ def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finishe
     assert deployed["micro"]["arena_bytes"] > 0 and deployed["micro"]["verification"]["tflm"]["top1_agreement"] >= 0.95
     assert read_metadata(output / "mobile" / "student.tflite")["labels"] == ["neg", "pos"]
     micro = (output / "micro" / "student.tflite").read_bytes()
+    assert micro == (output / "student_pruned_qat_int8.tflite").read_bytes()  # deployed = benchmarked file
     assert f"{len(micro)}" in (output / "micro" / "student.cc").read_text()
     assert TFLiteModel(micro).predict(np.zeros((1, SMALL["sequence_length"]), "int32")).shape == (1, 2)
 

@@ -13,7 +13,7 @@ TARGETS = ("mobile", "micro")
 
 
 def deploy(model, target, directory, representative_data=None, validation_data=None, vectorizer=None,
-           labels=None, mode="int8", name="model", min_agreement=0.99, overwrite=False):
+           labels=None, mode="int8", name="model", min_agreement=0.99, overwrite=False, flatbuffer=None):
     """Converts `model` for `target`, verifies it and writes its files into `directory`.
 
     - `"mobile"`: `<name>.tflite` with metadata (`attach_metadata`: labels,
@@ -38,6 +38,8 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
         name: str, file stem (a C identifier for micro). Default "model".
         min_agreement: float, top-1 agreement required. Default 0.99.
         overwrite: bool. Default False.
+        flatbuffer: bytes or None; `model` already converted in `mode` (it is
+            then deployed and verified as it is, not converted again). Default None.
 
     Returns:
         dict: the report written to `<name>.json`.
@@ -58,7 +60,8 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
     if existing and not overwrite:  # checked before the (slow) conversion and before anything is written
         raise FileExistsError(f"{directory} already holds {existing}; refusing to overwrite them "
                               "(pass overwrite=True or another name)")
-    flatbuffer = convert(model, mode, representative_data)
+    if flatbuffer is None:
+        flatbuffer = convert(model, mode, representative_data)
     report = {"target": target, "mode": mode, "name": name}
     if target == "micro":
         micro = MicroModel(flatbuffer)

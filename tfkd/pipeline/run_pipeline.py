@@ -25,6 +25,7 @@ from tfkd.pipeline.pipeline_config import PipelineConfig
 from tfkd.progress import keras_verbosity
 from tfkd.report import write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
+from tfkd.teachers.text_classifier_teacher import MODEL_FILE
 
 CONFIG_FILE = "config.json"
 TIMINGS_FILE = "stage_seconds.json"
@@ -107,7 +108,7 @@ def _stages(run):
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
     quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
     files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
-    run.stage("deploy", lambda: _deploy(run, quantized or pruned, vectorizer, splits, ids))
+    run.stage("deploy", lambda: _deploy(run, quantized or pruned, files, vectorizer, splits, ids))
     results = run.stage("benchmark", lambda: _benchmark(run, files, teacher, splits, ids, student, pruned))
     if run.path("report.json").exists():
         run.log(run.path("report.md").read_text(encoding="utf-8"))
@@ -161,11 +162,6 @@ class _Run:
             raise _Stop
         return result
 
-    def fit_callbacks(self, stage):
-        """Checkpoints every epoch (resumed after an interruption, deleted when the fit ends), then the user's."""
-        backup = keras.callbacks.BackupAndRestore(str(self.path(f"checkpoints/{stage}")))
-        return [backup] + self.callbacks
-
     def log_summary(self):
         if not self._seconds:
             return
@@ -213,7 +209,7 @@ def _teacher(run, splits):
     """Fine-tunes the teacher (cached outside the run, keyed by data and settings) or loads a saved one."""
     config = run.config
     saved = pathlib.Path(config.teacher_preset)
-    if (saved / "model.keras").is_file():
+    if (saved / MODEL_FILE).is_file():
         run.log(f"   loading the fine-tuned teacher saved in {saved}")
         return TextClassifierTeacher.load(saved)
     if config.teacher_epochs == 0:
@@ -243,8 +239,9 @@ def _fit(run, stage, model, data, epochs, callbacks=()):
     backup = run.path(f"checkpoints/{stage}")
     if backup.is_dir() and any(backup.iterdir()):
         run.log(f"   resuming {stage} from its last checkpoint")
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup))] + run.callbacks + list(callbacks)
     _distiller(model, run.config).fit(data["train"], validation_data=data["validation"], epochs=epochs,
-                                      callbacks=run.fit_callbacks(stage) + list(callbacks), verbose=keras_verbosity())
+                                      callbacks=callbacks, verbose=keras_verbosity())
     for folder in (backup, backup.parent):  # BackupAndRestore empties its folder at the end of a fit
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -301,22 +298,26 @@ def _convert_all(run, teacher, student, pruned, quantized, train_ids):
 DEPLOY_AGREEMENT = 0.95  # least top-1 agreement of a deployed file with its Keras model on validation texts
 
 
-def _deploy(run, final, vectorizer, splits, ids):
+def _deploy(run, final, files, vectorizer, splits, ids):
     """`mobile/` (.tflite with metadata) and `micro/` (.tflite, C array, arena) for the final student.
+
+    The final student's file from the convert stage (the last of
+    `tflite_files`) is deployed as it is: the deployed model is the benchmarked one.
 
     A target that fails (an op TFLM lacks, a verification below
     `DEPLOY_AGREEMENT`) is logged and recorded in `deploy.json`; the run goes on.
     """
     config, reports = run.config, {}
+    flatbuffer = files[list(config.tflite_files())[-1]].read_bytes()
     for target in config.targets:
         folder = run.path(target)
         if (folder / "student.json").exists():
             reports[target] = json.loads((folder / "student.json").read_text())
             continue
         try:
-            reports[target] = deploy(final, target, folder, ids["train"][:config.representative_samples],
-                                     ids["validation"], vectorizer, list(splits.class_names),
-                                     mode=config.quantization, name="student", min_agreement=DEPLOY_AGREEMENT)
+            reports[target] = deploy(final, target, folder, validation_data=ids["validation"], vectorizer=vectorizer,
+                                     labels=list(splits.class_names), mode=config.quantization, name="student",
+                                     min_agreement=DEPLOY_AGREEMENT, flatbuffer=flatbuffer)
         except ValueError as error:
             reports[target] = {"target": target, "error": str(error)}
             run.log(f"   {target}: NOT deployed: {error}")

@@ -158,11 +158,9 @@ class TextClassifierTeacher:
             >>> teacher.sentence_embeddings(["a fine film", "a dull film"]).shape
             (2, 384)
         """
-        forward = self._mean_pooled_function()
-        batches = range(0, len(texts), batch_size)
-        vectors = [np.asarray(forward(self.preprocess(texts[start:start + batch_size])))
-                   for start in progress(batches, description, total=len(batches))]
-        return np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, 0), np.float32)
+        if len(texts) == 0:
+            return np.zeros((0, 0), np.float32)
+        return self._mean_pooled(self.preprocess(texts), batch_size, description)
 
     def word_vectors(self, words, batch_size=256, sequence_length=16):
         """The teacher's vector for each word on its own: [len(words), hidden] float32.
@@ -185,10 +183,15 @@ class TextClassifierTeacher:
             features = self.preprocess(words)
         finally:
             preprocessor.sequence_length = saved_length
+        return self._mean_pooled(features, batch_size, "teacher word vectors")
+
+    def _mean_pooled(self, features, batch_size, description):
+        """Mean-pooled backbone outputs for BERT `features` (dict of [n, tokens] arrays), in batches."""
         forward = self._mean_pooled_function()
-        batches = range(0, len(words), batch_size)
+        count = len(features["token_ids"])
+        batches = range(0, count, batch_size)
         vectors = [np.asarray(forward({name: value[start:start + batch_size] for name, value in features.items()}))
-                   for start in progress(batches, "teacher word vectors", total=len(batches))]
+                   for start in progress(batches, description, total=len(batches))]
         return np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, 0), np.float32)
 
     def _mean_pooled_function(self):
