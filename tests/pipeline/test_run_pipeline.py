@@ -141,3 +141,10 @@ def test_a_run_from_before_new_config_keys_still_resumes(finished_run, small_dat
         assert any("resuming the run" in line for line in logs)
     finally:
         (output / "config.json").write_text(json.dumps(stored))
+
+
+def test_no_teacher_epochs_needs_a_saved_teacher_folder(small_dataset, tmp_path):
+    with pytest.raises(ValueError, match=r"'teacher_epochs' is 0, which needs 'teacher_preset' to be a folder written "
+                                         r"by TextClassifierTeacher.save; received teacher_preset='minilm'"):
+        tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "teacher_epochs": 0}, tmp_path / "run",
+                          log=lambda line: None)
