@@ -104,7 +104,7 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE):
     labels["augmented"] = logits["augmented"].argmax(-1)
     return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
             "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
-            "augmented": len(texts["augmented"]), "vectorizer": vectorizer,
+            "augmented": len(texts["augmented"]), "vectorizer": vectorizer, "texts": texts,
             "teacher_info": {**teacher.info, "test_accuracy": teacher_accuracy}}
 
 

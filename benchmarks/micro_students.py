@@ -14,8 +14,6 @@ Cortex-M4-class budget (<= 256 KB flash, <= 64 KB arena): a 5,000- or
 """
 
 import argparse
-import json
-import pathlib
 import time
 import types
 
@@ -24,9 +22,9 @@ import numpy as np
 import tfkd
 from tfkd.benchmark.machine import machine_info
 from tfkd.convert import MicroModel, verify_conversion
-from tfkd.data.cache import write_bytes_atomic
 
 from distill_students import HERE, prepare, train
+from results_io import write_results
 
 CONFIGS = {  # name: (architecture, vocabulary size, builder settings)
     "average_embedding": ("average_embedding", 8000, {}),
@@ -67,9 +65,9 @@ def main():
         results["students"].append(row)
         print(f"{name:>17}: int8 {row['int8_accuracy']:.2%}, TFLM {row['tflm_accuracy']:.2%}, "
               f"flash {row['flash_bytes']:,} B, arena {row['arena_bytes']:,} B", flush=True)
-        write(args.output, results)
+        write_results(args.output, results, markdown(results))
     results["seconds"] = round(time.perf_counter() - started, 1)
-    write(args.output, results)
+    write_results(args.output, results, markdown(results))
     print(markdown(results))
 
 
@@ -111,12 +109,6 @@ def markdown(results):
                      f"{row['tflm_litert_agreement']:.1%} | {row['float_bytes']:,} | {row['flash_bytes']:,} | "
                      f"{row['arena_bytes']:,} | {'yes' if row['within_budget'] else 'no'} |")
     return "\n".join(lines)
-
-
-def write(path, results):
-    path = pathlib.Path(path)
-    write_bytes_atomic(path, json.dumps(results, indent=2).encode(), overwrite=True)
-    write_bytes_atomic(path.with_suffix(".md"), (markdown(results) + "\n").encode(), overwrite=True)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Benchmark: the README's end-to-end MR run, results committed under benchmarks/results/.
 
 Runs `tfkd.run_pipeline` with the default config (the same run as `make demo`)
-into benchmarks/runs/mr_seed<SEED>/ and copies its report to
-benchmarks/results/mr_pipeline.{json,md}. Every number comes from the LiteRT
-interpreter running the .tflite files of that run.
+into benchmarks/runs/<dataset>_seed<SEED>/ and copies its report to
+benchmarks/results/<dataset>_pipeline.{json,md}. Every number comes from the
+LiteRT interpreter running the .tflite files of that run. `--dataset mr5`
+runs the same path on MR's 5 score buckets (multi-class).
 
-    python benchmarks/mr_pipeline.py [--seed 0] [--quick]
+    python benchmarks/mr_pipeline.py [--dataset mr] [--seed 0] [--quick]
 """
 
 import argparse
@@ -21,15 +22,16 @@ QUICK = {"teacher_epochs": 1, "distill_epochs": 3, "prune_epochs": 2, "benchmark
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="mr", choices=["mr", "mr3", "mr5"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help=f"smoke settings: {QUICK}")
     arguments = parser.parse_args()
-    settings = {"seed": arguments.seed, **(QUICK if arguments.quick else {})}
-    name = f"mr_seed{arguments.seed}" + ("_quick" if arguments.quick else "")
+    settings = {"dataset": arguments.dataset, "seed": arguments.seed, **(QUICK if arguments.quick else {})}
+    name = f"{arguments.dataset}_seed{arguments.seed}" + ("_quick" if arguments.quick else "")
     tfkd.run_pipeline(settings, HERE / "runs" / name)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    stem = "mr_pipeline" + ("_quick" if arguments.quick else "")
+    stem = f"{arguments.dataset}_pipeline" + ("_quick" if arguments.quick else "")
     shutil.copyfile(HERE / "runs" / name / "report.md", results / f"{stem}.md")
     report = json.loads((HERE / "runs" / name / "report.json").read_text())
     # Stage times are those of the run that computed each stage (a resumed run reuses them).

@@ -43,8 +43,8 @@ def test_bad_input_exits_2_naming_the_problem(tmp_path, capsys):
         (["run", "--config", str(tmp_path / "missing.yaml")], "config file '" + str(tmp_path / "missing.yaml")
          + "' does not exist"),
         (["teacher", "--config", str(tmp_path / "bad.yaml")], "is not valid YAML at line 3, column 1"),
-        (["distill", "--dataset", "sst5"], "'dataset' must be one of ['mr', 'imdb_reviews', 'glue/sst2'] or a "
-                                           "data file path"),
+        (["distill", "--dataset", "sst5"], "'dataset' must be one of ['mr', 'mr3', 'mr5', 'imdb_reviews', "
+                                           "'glue/sst2'] or a data file path"),
         (["run", "--student", "gpt"], "'student' must be one of ['average_embedding', 'bilstm', 'cnn', "
                                       "'transformer']; received 'gpt'"),
         (["convert", "--targets", "phone"], "'targets' must be one of ['mobile', 'micro']; received 'phone'"),

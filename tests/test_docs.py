@@ -1,4 +1,5 @@
-"""docs/: the Python snippets of compress.md run as written; cli.md holds the current config schema."""
+"""docs/: the Python snippets of compress.md and multimodal.md run as written; cli.md holds the current config
+schema."""
 
 import pathlib
 import re
@@ -22,3 +23,12 @@ def test_the_cli_guide_holds_the_current_config_schema():
     text = (DOCS / "cli.md").read_text()
     (schema,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
     assert schema == tfkd.PipelineConfig.describe()
+
+
+def test_multimodal_guide_example_runs_and_converts():
+    text = (DOCS / "multimodal.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    namespace = {}
+    exec(compile(block, str(DOCS / "multimodal.md"), "exec"), namespace)  # noqa: S102
+    assert namespace["report"]["tflm_vs_litert_agreement"] >= 0.99
+    assert namespace["accuracy"] >= 0.8  # the best possible is ~90% (a cue is missing in 10% per modality)

@@ -26,6 +26,30 @@ def test_short_distillation_run_reaches_target_sparsity_in_every_layer(student, 
         assert row["sparsity"] == pytest.approx(target, abs=0.01), row
 
 
+def test_only_the_named_layers_are_pruned(student, token_data):
+    ids, labels, logits = token_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the layers left dense by choice are not warned about
+        pruned = tfkd.prune(student, 0.75, steps_per_epoch=8, epochs=1, layers=["embedding"])
+    distiller = tfkd.Distiller(pruned)
+    distiller.compile(optimizer="adam")
+    distiller.fit(tfkd.logits_dataset(ids, labels, logits, 32), epochs=1, callbacks=pruning_callbacks(), verbose=0)
+    sparsity = {row["layer"]: row["sparsity"] for row in sparsity_report(strip_pruning(distiller.student))}
+    assert sparsity["embedding"] == pytest.approx(0.75, abs=0.01)
+    assert sparsity["conv_3"] == 0.0 and sparsity["logits"] == 0.0
+
+
+@pytest.mark.parametrize("layers, message", [
+    (["nowhere"], "the model 'transformer_student' has no layer named 'nowhere'"),
+    (["logits", "positions"], r"layer 'positions' of 'transformer_student' cannot be pruned by TF-MOT; "
+                              r"received layers=\['logits', 'positions'\]"),
+], ids=["missing", "custom-layer"])
+def test_layers_that_cannot_be_pruned_are_named(layers, message):
+    transformer = tfkd.students.build("transformer", 50, 16, 2)
+    with pytest.raises(ValueError, match=message):
+        tfkd.prune(transformer, 0.5, end_step=4, layers=layers)
+
+
 def test_transformer_layers_tf_mot_cannot_prune_stay_dense_and_are_named(token_data):
     ids, labels, logits = token_data
     keras.utils.set_random_seed(0)

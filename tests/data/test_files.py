@@ -77,5 +77,5 @@ def test_bad_json_line_is_named(tmp_path):
 
 
 def test_unknown_dataset_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"Unknown dataset 'sst5'; use one of \['mr', 'imdb_reviews', 'glue/sst2'\]"):
+    with pytest.raises(ValueError, match=r"Unknown dataset 'sst5'; use one of \['mr', 'mr3', 'mr5', 'imdb_reviews', 'glue/sst2'\]"):
         tfkd.data.load("sst5")

@@ -42,6 +42,36 @@ def test_parse_drops_zero_scores_and_labels_by_sign():
     assert mr.parse_mr(raw) == [("1", "good", 1), ("3", "bad", 0)]
 
 
+@pytest.mark.parametrize("name, classes", [("mr3", 3), ("mr5", 5)])
+def test_fine_grained_tasks_keep_every_sentence_in_the_binary_split(mr_splits, name, classes):
+    fine = tfkd.data.load(name)
+    assert fine.num_classes == classes and fine.train.name == f"{name}/train"
+    # 10,605 sentences (zero scores kept): 8,546 / 1,041 / 1,018, counted when the buckets were added.
+    assert [len(fine[split]) for split in ("train", "validation", "test")] == [8546, 1041, 1018]
+    for split in ("train", "validation", "test"):
+        assert set(mr_splits[split].texts) <= set(fine[split].texts)
+    assert all(count > 0 for count in fine.train.class_counts().values())  # every bucket has examples
+
+
+@pytest.mark.parametrize("score, label", [
+    (-2.01, 0), (-2.0, 1), (-0.51, 1), (-0.5, 2), (0.0, 2), (0.5, 2), (0.51, 3), (2.0, 3), (2.01, 4)])
+def test_five_buckets_on_both_sides_of_each_limit(score, label):
+    raw = f"7\t{score}\tsome text\n".encode("utf-8")
+    assert mr.parse_mr_fine_grained(raw, 5) == [("7", "some text", label)]
+
+
+@pytest.mark.parametrize("score, label", [(-1.01, 0), (-1.0, 1), (1.0, 1), (1.01, 2)])
+def test_three_buckets_on_both_sides_of_each_limit(score, label):
+    raw = f"7\t{score}\tsome text\n".encode("utf-8")
+    assert mr.parse_mr_fine_grained(raw, 3) == [("7", "some text", label)]
+
+
+@pytest.mark.parametrize("classes", [1, 4, "5"])
+def test_unsupported_class_counts_are_named(classes):
+    with pytest.raises(ValueError, match=rf"`classes` must be one of \[2, 3, 5\]; received classes={classes!r}"):
+        mr.load_mr(classes=classes)
+
+
 def test_parse_names_the_line_with_missing_fields():
     with pytest.raises(ValueError, match="line 2: expected 3 tab-separated fields, found 2"):
         mr.parse_mr(b"1\t1.0\tok\n2\tbroken\n")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tfkd.data import TextVectorizer
+from tfkd.data.text_vectorizer import fnv1a_32
 
 TEXTS = ["A good film, truly good.", "A bad film!", "Good acting; bad plot.", "Nothing new here"] * 5
 
@@ -30,7 +31,27 @@ def test_long_texts_are_cut_to_sequence_length():
     assert vectorizer(["good good good good good"]).shape == (1, 3)
 
 
-@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+@pytest.mark.parametrize("word, expected", [("", 0x811C9DC5), ("a", 0xE40C292C), ("foobar", 0xBF9CF968)])
+def test_fnv1a_matches_the_reference_test_vectors(word, expected):
+    # Test vectors from the FNV reference (Noll, "FNV hash", test suite for FNV-1a 32-bit).
+    assert fnv1a_32(word) == expected
+
+
+def test_hashed_words_need_no_vocabulary_and_land_in_their_buckets():
+    vectorizer = TextVectorizer("hashed", vocabulary_size=1000, sequence_length=6)
+    ids = vectorizer(["a good film", "zebra good"])  # no fit: nothing to learn
+    assert vectorizer.fit(TEXTS) is vectorizer and vectorizer.vocabulary_length == 1000
+    assert ids[0, 1] == ids[1, 1] == 2 + fnv1a_32("good") % 998  # an unseen word ("zebra") gets a bucket too
+    assert ids[1, 0] == 2 + fnv1a_32("zebra") % 998 and (ids[:, :2] >= 2).all() and (ids[:, 3:] == 0).all()
+    settings = vectorizer.tokenizer_settings()
+    assert (settings["hash"], settings["hash_buckets"], settings["hash_first_id"]) == ("fnv1a_32", 998, 2)
+
+
+def test_hashed_with_one_bucket_maps_every_word_to_id_2():
+    assert TextVectorizer("hashed", vocabulary_size=3, sequence_length=3)(["x y"]).tolist() == [[2, 2, 0]]
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece", "hashed"])
 def test_save_load_round_trip_gives_the_same_ids(kind, tmp_path):
     vectorizer = TextVectorizer(kind, vocabulary_size=50, sequence_length=16, stopwords=True).fit(TEXTS)
     vectorizer.save(tmp_path / "tok")
@@ -55,7 +76,7 @@ def test_save_refuses_to_overwrite(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"kind": "bpe"}, r"`kind` must be one of \['wordpiece', 'word'\]; received kind='bpe'"),
+    ({"kind": "bpe"}, r"`kind` must be one of \['wordpiece', 'word', 'hashed'\]; received kind='bpe'"),
     ({"vocabulary_size": 2}, r"`vocabulary_size` must be an integer >= 3; received vocabulary_size=2"),
     ({"vocabulary_size": 3}, None),
     ({"sequence_length": 0}, r"`sequence_length` must be an integer >= 1; received sequence_length=0"),

@@ -19,7 +19,7 @@ def test_integers_are_accepted_for_float_settings():
 @pytest.mark.parametrize("values, message", [
     ({"studnet": "cnn"}, r"unknown config key\(s\) \['studnet'\]; allowed keys: \['alpha', "),
     ({"student": "gpt"}, r"'student' must be one of \['average_embedding', 'bilstm', 'cnn', 'transformer'\]; received 'gpt'"),
-    ({"dataset": "sst5"}, r"'dataset' must be one of \['mr', 'imdb_reviews', 'glue/sst2'\] or a data file path"),
+    ({"dataset": "sst5"}, r"'dataset' must be one of \['mr', 'mr3', 'mr5', 'imdb_reviews', 'glue/sst2'\] or a data file path"),
     ({"distill_epochs": "ten"}, r"'distill_epochs' must be a int; received distill_epochs='ten'"),
     ({"seed": True}, r"'seed' must be a int; received seed=True"),
     ({"alpha": -0.01}, r"'alpha' must be in \[0, 1\]; received alpha=-0.01"),
@@ -31,7 +31,7 @@ def test_integers_are_accepted_for_float_settings():
     ({"quantization": "int4"}, r"'quantization' must be one of \['float16', 'dynamic', 'int8', 'int16x8'\]; received 'int4'"),
     ({"targets": ["phone"]}, r"'targets' must be one of \['mobile', 'micro'\]; received 'phone'"),
     ({"targets": "mobile", "quantization": "dynamic", "qat_epochs": 0, "vectorizer": "chars"},
-     r"'vectorizer' must be one of \['word', 'wordpiece'\]; received 'chars'"),
+     r"'vectorizer' must be one of \['word', 'wordpiece', 'hashed'\]; received 'chars'"),
     ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "
                                   r"quantization='float16' \(set qat_epochs: 0\)"),
     ({"quantization": "dynamic", "qat_epochs": 0}, r"'targets' holds 'micro', which needs quantization one of "

@@ -53,6 +53,32 @@ def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finishe
     assert TFLiteModel(micro).predict(np.zeros((1, SMALL["sequence_length"]), "int32")).shape == (1, 2)
 
 
+def test_three_classes_go_through_every_stage(tmp_path):
+    # Label 0/1/2 decided by one word from each class's list: learnable as the binary small set is.
+    rng = np.random.default_rng(0)
+    cue_words = [["dull", "awful", "tedious"], ["okay", "average", "fine"], ["great", "moving", "superb"]]
+    lines = ["text,label"]
+    for i in range(450):
+        words = list(rng.choice(["film", "plot", "the", "cast"], 5)) + [rng.choice(cue_words[i % 3])]
+        rng.shuffle(words)
+        lines.append(f"{' '.join(words)},{['neg', 'mixed', 'pos'][i % 3]}")
+    (tmp_path / "three.csv").write_text("\n".join(lines))
+    output = tmp_path / "run"
+    config = {"dataset": str(tmp_path / "three.csv"), **SMALL, "distill_epochs": 5}  # 2 epochs left it at 72%
+    results = tfkd.run_pipeline(config, output, log=lambda line: None)
+    from tfkd.convert import TFLiteModel, read_metadata
+
+    for result in results:
+        assert np.array(result.confusion_matrix).shape == (3, 3), result.name
+    assert results[1].accuracy >= 0.8, results[1]  # chance is 1/3
+    assert results[-1].accuracy >= 0.8, results[-1]  # the pruned + QAT int8 file
+    assert read_metadata(output / "mobile" / "student.tflite")["labels"] == ["mixed", "neg", "pos"]
+    outputs = TFLiteModel(output / "micro" / "student.tflite").predict(np.zeros((2, SMALL["sequence_length"]), "int32"))
+    assert outputs.shape == (2, 3)
+    deployed = json.loads((output / "deploy.json").read_text())
+    assert deployed["micro"]["verification"]["tflm"]["top1_agreement"] >= 0.95
+
+
 def test_qat_can_be_skipped(small_dataset, tmp_path):
     results = tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "qat_epochs": 0}, tmp_path / "no_qat",
                                 log=lambda line: None)

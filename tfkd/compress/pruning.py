@@ -12,7 +12,7 @@ SCHEDULES = ("polynomial", "constant")
 
 
 def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_step=0, end_step=None,
-          frequency=None, initial_sparsity=0.0, schedule="polynomial", structure=None):
+          frequency=None, initial_sparsity=0.0, schedule="polynomial", structure=None, layers=None):
     """Wraps every prunable layer of `model` (Embedding included) for magnitude pruning.
 
     Layers TF-MOT cannot prune (a custom layer such as the transformer's
@@ -43,13 +43,17 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
             kernels can exploit). TF-MOT applies it to 2-D and 4-D weights
             (Dense, Embedding); other layers stay dense with a warning.
             Default None (unstructured).
+        layers: list of str or None, names of the only layers to prune
+            (e.g. `["embedding"]` for the table alone). Default None: every
+            prunable layer.
 
     Returns:
         The wrapped model (a new tf_keras model; `model` is unchanged).
 
     Raises:
         ValueError: sparsity outside [0, 1), begin_step >= end_step, missing
-            steps information, an unknown schedule or structure.
+            steps information, an unknown schedule or structure, a name in
+            `layers` that the model lacks or that cannot be pruned.
         TypeError: `model` is not a tf_keras functional or Sequential model.
     """
     tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")
@@ -67,11 +71,12 @@ def prune(model, target_sparsity=0.75, steps_per_epoch=None, epochs=None, begin_
     else:
         raise ValueError(f"`schedule` must be one of {list(SCHEDULES)}; received schedule={schedule!r}")
     m_by_n = _m_by_n(structure)
+    chosen = _chosen_names(model, layers, m_by_n)
     wrapped, skipped = wrap_layers(
-        model, lambda layer: _prunable(layer, m_by_n),
+        model, lambda layer: _prunable(layer, m_by_n) and (chosen is None or layer.name in chosen),
         lambda layer: tfmot.sparsity.keras.prune_low_magnitude(
             _as_prunable(layer), pruning_schedule=pruning_schedule, **({"sparsity_m_by_n": m_by_n} if m_by_n else {})))
-    if skipped:
+    if skipped and chosen is None:
         warnings.warn(f"these layers stay dense (TF-MOT cannot prune them{' m-by-n' if m_by_n else ''}): "
                       f"{skipped}", stacklevel=2)
     return wrapped
@@ -105,6 +110,17 @@ def wrap_layers(model, supported, wrap):
     for name, layer in rebuilt.items():
         wrapped.get_layer(name).layer.set_weights(layer.get_weights())
     return wrapped, skipped
+
+
+def _chosen_names(model, layers, m_by_n):
+    """The set of names in `layers`, each checked to be a prunable layer of `model`; None for all."""
+    if layers is None:
+        return None
+    for name in layers:
+        if not _prunable(named_layer(model, name), m_by_n):
+            raise ValueError(f"layer {name!r} of {model.name!r} cannot be pruned"
+                             f"{' m-by-n' if m_by_n else ''} by TF-MOT; received layers={list(layers)}")
+    return set(layers)
 
 
 def _as_prunable(layer):

@@ -17,7 +17,7 @@ INT8_ATTEMPTS = 8
 
 
 def convert(model, mode="int8", representative_data=None, num_samples=200, output_path=None, overwrite=False,
-            sequence_length=None):
+            sequence_length=None, strip_names=False):
     """Converts a Keras model (tf_keras or Keras 3) to a TFLite flatbuffer with a batch-1 signature.
 
     The signature is fixed to [1, sequence_length] (a dynamic batch fails on
@@ -37,6 +37,9 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         overwrite: bool, replace an existing `output_path`. Default False.
         sequence_length: int or None, fills an input's unknown length
             (e.g. a keras-hub BERT's token axis). Default None.
+        strip_names: bool, drop the names of intermediate tensors (see
+            `strip_tensor_names`). Default False: names let `MicroModel`
+            name the Keras layer behind an unsupported op.
 
     Returns:
         bytes of the .tflite flatbuffer.
@@ -60,7 +63,9 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         converter.target_spec.supported_types = [tf.float16]
     if mode in CALIBRATED_MODES:
         samples = representative_samples(representative_data, signature, num_samples, mode)
-        converter.representative_dataset = lambda: ([sample] for sample in samples)
+        # The calibrator takes a dict sample by input name, an array sample inside a list (by position).
+        converter.representative_dataset = lambda: (sample if isinstance(sample, dict) else [sample]
+                                                    for sample in samples)
         if mode == "int8":
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             converter.inference_output_type = tf.int8
@@ -71,9 +76,36 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     flatbuffer = converter.convert()
     if mode == "int8":
         flatbuffer = _all_int8(flatbuffer, converter, attempts=INT8_ATTEMPTS if _recurrent_layers(model) else 1)
+    if strip_names:
+        flatbuffer = strip_tensor_names(flatbuffer)
     if output_path is not None:
         write_bytes_atomic(output_path, flatbuffer, overwrite=overwrite)
     return flatbuffer
+
+
+def strip_tensor_names(flatbuffer):
+    """`flatbuffer` without the names of its intermediate tensors; it computes exactly as before.
+
+    Names are debugging strings ("model/layer/op;..."), one per tensor: an
+    LSTM unrolled over 64 steps holds thousands, a third of its int8 file.
+    Unlike TFLite's `flatbuffer_utils.strip_strings`, the inputs', outputs'
+    and signatures' names stay, so inputs are still matched by name.
+
+    Args:
+        flatbuffer: bytes of a .tflite file.
+
+    Returns:
+        bytes of the smaller file.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    for subgraph in model.subgraphs:
+        kept = set(subgraph.inputs) | set(subgraph.outputs)
+        for index, tensor in enumerate(subgraph.tensors):
+            if index not in kept:
+                tensor.name = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def float_tensors(flatbuffer):

@@ -80,7 +80,8 @@ class MicroModel:
         """The tensor arena the model needs, measured by TFLM's recording allocator after one inference."""
         if self._arena_bytes is None:
             interpreter = self._interpreter(self.arena_limit)
-            interpreter.set_input(self._zero_input(interpreter), 0)
+            for position in range(len(TFLiteModel(self.content, use_xnnpack=False).input_details)):
+                interpreter.set_input(self._zero_input(interpreter, position), position)
             with _captured_stderr() as log:
                 interpreter.invoke()
                 interpreter.print_allocations()
@@ -152,8 +153,8 @@ class MicroModel:
         return interpreter
 
     @staticmethod
-    def _zero_input(interpreter):
-        detail = interpreter.get_input_details(0)
+    def _zero_input(interpreter, position=0):
+        detail = interpreter.get_input_details(position)
         return np.zeros(detail["shape"], detail["dtype"])
 
 

@@ -49,13 +49,16 @@ def hash_bucket(key, buckets=10):
     return int(digest, 16) % buckets
 
 
-def split_by_hash(dataset, keys, name, validation_buckets=1, test_buckets=1):
+def split_by_hash(dataset, keys, name, validation_buckets=1, test_buckets=1, hash_prefix=None):
     """Splits `dataset` into train/validation/test by hashing `keys` into 10 buckets.
 
     Bucket 9 (and down, `test_buckets` of them) is test, the buckets below it
-    validation, the rest train: 80/10/10 with the defaults.
+    validation, the rest train: 80/10/10 with the defaults. Keys are hashed as
+    `"<hash_prefix>:<key>"` (default prefix: `name`), so two datasets sharing
+    a prefix split shared keys alike.
     """
-    buckets = np.array([hash_bucket(f"{name}:{key}") for key in keys])
+    prefix = name if hash_prefix is None else hash_prefix
+    buckets = np.array([hash_bucket(f"{prefix}:{key}") for key in keys])
     test_from = 10 - test_buckets
     validation_from = test_from - validation_buckets
     parts = {

@@ -3,9 +3,15 @@
 10,605 review sentences with a crowd sentiment score in [-4, 4] (mean of
 ~20 raters), shipped in the vaderSentiment 3.3.2 source release on PyPI as
 `additional_resources/hutto_ICWSM_2014.tar.gz` ->
-`hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt`. Label is the sign of
-the score (37 zero scores are dropped): 10,568 examples, 5,326 negative and
-5,242 positive.
+`hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt`.
+
+Two classes (`"mr"`): the label is the sign of the score (37 zero scores are
+dropped): 10,568 examples, 5,326 negative and 5,242 positive. The same
+scores give fine-grained tasks over all 10,605 sentences by the score's
+magnitude: 3 classes (`"mr3"`, neutral when |score| <= 1) and 5 classes
+(`"mr5"`, SST-5 style: neutral when |score| <= 0.5, "very" when |score| > 2).
+Every task splits a sentence the same way (same hash), so no test sentence
+of one task is a training sentence of another.
 """
 
 import hashlib
@@ -25,31 +31,68 @@ MR_SHA256 = "c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350"
 SDIST = "vaderSentiment==3.3.2"
 INNER_TAR = "additional_resources/hutto_ICWSM_2014.tar.gz"
 CLASS_NAMES = ("negative", "positive")
+# classes -> (class names, (neutral_limit, strong_limit)): |score| <= neutral_limit is neutral, |score| >
+# strong_limit is "very ..." (None: no such class).
+FINE_GRAINED = {
+    3: (("negative", "neutral", "positive"), (1.0, None)),
+    5: (("very negative", "negative", "neutral", "positive", "very positive"), (0.5, 2.0)),
+}
+CLASSES = (2,) + tuple(FINE_GRAINED)
 
 
-def load_mr(source=None):
+def load_mr(source=None, classes=2):
     """Loads MR split 80/10/10 by a hash of each sentence's id.
 
     Args:
         source: str or None. The vaderSentiment 3.3.2 sdist (.tar.gz) or the
             extracted `movieReviewSnippets_GroundTruth.txt`; None (default)
             uses the cache, fetching the sdist with pip on first use.
+        classes: int, 2 (default: sign of the score), 3 or 5 (score buckets,
+            see the module docstring).
 
     Returns:
-        `DataSplits` with 8,516 / 1,037 / 1,015 examples (train / validation / test).
+        `DataSplits` with 8,516 / 1,037 / 1,015 examples (train / validation /
+        test) for 2 classes; 8,546 / 1,041 / 1,018 for 3 or 5.
+
+    Raises:
+        ValueError: `classes` is not 2, 3 or 5.
     """
-    records = parse_mr(mr_file(source).read_bytes())
+    if classes not in CLASSES:
+        raise ValueError(f"`classes` must be one of {list(CLASSES)}; received classes={classes!r}")
+    raw = mr_file(source).read_bytes()
+    records = parse_mr(raw) if classes == 2 else parse_mr_fine_grained(raw, classes)
+    name = "mr" if classes == 2 else f"mr{classes}"
     dataset = TextDataset(
         texts=[text for _, text, _ in records],
         labels=[label for _, _, label in records],
-        class_names=CLASS_NAMES,
-        name="mr",
+        class_names=CLASS_NAMES if classes == 2 else FINE_GRAINED[classes][0],
+        name=name,
     )
-    return split_by_hash(dataset, keys=[record_id for record_id, _, _ in records], name="mr")
+    # Hashed as "mr" for every task: a sentence lands in the same split whatever the classes.
+    return split_by_hash(dataset, keys=[record_id for record_id, _, _ in records], name=name, hash_prefix="mr")
 
 
 def parse_mr(raw):
     """Parses the tab-separated `id, score, text` file into (id, text, label) triples."""
+    return [(record_id, text, int(score > 0)) for record_id, text, score in _scored(raw) if score != 0.0]
+
+
+def parse_mr_fine_grained(raw, classes):
+    """(id, text, label) triples with the score bucketed into `FINE_GRAINED[classes]`, zero scores kept."""
+    neutral_limit, strong_limit = FINE_GRAINED[classes][1]
+    middle = classes // 2  # the neutral class's index
+
+    def bucket(score):
+        if abs(score) <= neutral_limit:
+            return middle
+        step = 2 if strong_limit is not None and abs(score) > strong_limit else 1
+        return middle + step if score > 0 else middle - step
+
+    return [(record_id, text, bucket(score)) for record_id, text, score in _scored(raw)]
+
+
+def _scored(raw):
+    """(id, text, score) for every line of the file."""
     records = []
     # The file is UTF-8 (e.g. "clichés"), not latin-1 as often assumed.
     for line_number, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
@@ -59,8 +102,7 @@ def parse_mr(raw):
         if len(fields) != 3:
             raise ValueError(f"{MR_FILE} line {line_number}: expected 3 tab-separated fields, found {len(fields)}")
         record_id, score, text = fields
-        if float(score) != 0.0:
-            records.append((record_id, text.strip(), int(float(score) > 0)))
+        records.append((record_id, text.strip(), float(score)))
     return records
 
 

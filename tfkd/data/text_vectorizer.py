@@ -11,8 +11,9 @@ from tfkd._keras import keras_hub, tf
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.data.preprocess import remove_stopwords, word_tokenize
 
-KINDS = ("wordpiece", "word")
+KINDS = ("wordpiece", "word", "hashed")
 RESERVED_TOKENS = ("[PAD]", "[UNK]")  # ids 0 and 1 in every vocabulary
+HASH = "fnv1a_32"  # the word hash of kind="hashed", written to tokenizer.json for apps
 CONFIG_FILE = "tokenizer.json"
 VOCABULARY_FILE = "vocab.txt"
 
@@ -27,11 +28,17 @@ class TextVectorizer:
     Args:
         kind: str, `"wordpiece"` (default; keras-hub WordPiece, BERT-style
             lowercasing, accent stripping and punctuation splitting) or
-            `"word"` (whole words from `tfkd.data.preprocess.word_tokenize`).
+            `"word"` (whole words from `tfkd.data.preprocess.word_tokenize`), or
+            `"hashed"` (the same words, each hashed into one of
+            `vocabulary_size - 2` buckets, ids 2 and up: the hashing trick.
+            No vocabulary is learned or shipped, any word gets a row, and
+            colliding words share one. The hash is 32-bit FNV-1a of the
+            word's UTF-8 bytes, modulo the bucket count: a few lines in any
+            app language).
         vocabulary_size: int, most tokens to keep, reserved ones included. Default 8000.
             An upper bound: WordPiece keeps only pieces seen often enough
             (MR's 8,516 training sentences give 2,926); `vocabulary_length`
-            is the real size.
+            is the real size. For `"hashed"`, exactly the embedding rows.
         sequence_length: int, ids per text; longer texts are cut, shorter
             padded with 0. Default 64.
         lowercase: bool, default True.
@@ -59,13 +66,17 @@ class TextVectorizer:
         self.stopwords = bool(stopwords)
         self.tokenizer = tokenizer
         self.vocabulary = list(vocabulary) if vocabulary is not None else None
+        if kind == "hashed":
+            self.vocabulary = list(RESERVED_TOKENS)  # nothing to learn: every word hashes to a bucket
         self._wordpiece = None
 
     def fit(self, texts):
-        """Learns the vocabulary from `texts`; returns self."""
+        """Learns the vocabulary from `texts` (nothing for `"hashed"`); returns self."""
         texts = self._prepare(texts)
         if not texts:
             raise ValueError("`texts` is empty; the vocabulary needs at least one training text")
+        if self.kind == "hashed":
+            return self
         if self.kind == "word":
             counts = collections.Counter(token for text in texts for token in word_tokenize(text, self.tokenizer))
             # Ties broken alphabetically so the vocabulary does not depend on text order.
@@ -84,14 +95,16 @@ class TextVectorizer:
         texts = self._prepare(texts)
         if not texts:
             return np.zeros((0, self.sequence_length), np.int32)
-        if self.kind == "word":
+        if self.kind != "wordpiece":
             return self._word_ids(texts)
         return np.asarray(self._wordpiece_layer()(tf.constant(texts)), dtype=np.int32)
 
     @property
     def vocabulary_length(self):
         """The actual vocabulary size (embedding rows a student needs)."""
-        return len(self.vocabulary) if self.vocabulary is not None else self.vocabulary_size
+        if self.kind == "hashed" or self.vocabulary is None:
+            return self.vocabulary_size
+        return len(self.vocabulary)
 
     def get_config(self):
         return {
@@ -113,6 +126,9 @@ class TextVectorizer:
         settings = {key: value for key, value in self.get_config().items() if key != "vocabulary"}
         settings.update(padding_id=0, unknown_id=1, vocabulary_file=VOCABULARY_FILE,
                         vocabulary_length=self.vocabulary_length)
+        if self.kind == "hashed":
+            settings.update(hash=HASH, hash_buckets=self.vocabulary_size - len(RESERVED_TOKENS),
+                            hash_first_id=len(RESERVED_TOKENS))
         return settings
 
     def vocabulary_text(self):
@@ -155,6 +171,10 @@ class TextVectorizer:
         ids = np.zeros((len(texts), self.sequence_length), np.int32)
         for row, text in enumerate(texts):
             tokens = word_tokenize(text, self.tokenizer)[: self.sequence_length]
+            if self.kind == "hashed":
+                buckets = self.vocabulary_size - len(RESERVED_TOKENS)
+                for token in tokens:  # the same word hashes once per call
+                    index.setdefault(token, len(RESERVED_TOKENS) + fnv1a_32(token) % buckets)
             ids[row, : len(tokens)] = [index.get(token, 1) for token in tokens]
         return ids
 
@@ -164,6 +184,14 @@ class TextVectorizer:
                 vocabulary=self.vocabulary, sequence_length=self.sequence_length,
                 lowercase=self.lowercase, strip_accents=True, oov_token=RESERVED_TOKENS[1])
         return self._wordpiece
+
+
+def fnv1a_32(word):
+    """32-bit FNV-1a hash of `word`'s UTF-8 bytes (offset basis 2166136261, prime 16777619)."""
+    value = 2166136261
+    for byte in word.encode("utf-8"):
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return value
 
 
 def _learn_wordpiece(texts, vocabulary_size, lowercase):

@@ -11,7 +11,7 @@ from tfkd.data.loader import BUILTIN_DATASETS
 from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
-VECTORIZERS = ("word", "wordpiece")
+VECTORIZERS = ("word", "wordpiece", "hashed")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
 
@@ -35,8 +35,9 @@ class PipelineConfig:
         True
     """
 
-    dataset: str = _setting("mr", "data", "'mr' (bundled, offline), 'imdb_reviews' or 'glue/sst2' (tfds, online), "
-                                          "or a .csv/.tsv/.jsonl file with 'text' and 'label' columns")
+    dataset: str = _setting("mr", "data", "'mr' (bundled, offline; 'mr3'/'mr5': 3 or 5 score buckets), 'imdb_reviews' "
+                                          "or 'glue/sst2' (tfds, online), or a .csv/.tsv/.jsonl file with 'text' "
+                                          "and 'label' columns")
     seed: int = _setting(0, "data", "seeds data order, initialisation and which examples are timed")
     teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
                                                         "keras-hub preset name or folder")
@@ -46,8 +47,9 @@ class PipelineConfig:
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
     teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
     vectorizer: str = _setting("word", "distill", "student tokenizer: 'word' (8,000 words beat WordPiece on MR: "
-                                                  "77.1% vs 75.2%, benchmarks/results/student_defaults.json) "
-                                                  "or 'wordpiece'")
+                                                  "77.1% vs 75.2%, benchmarks/results/student_defaults.json), "
+                                                  "'wordpiece' or 'hashed' (words hashed into vocabulary_size - 2 "
+                                                  "buckets, no vocabulary file)")
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
     sequence_length: int = _setting(64, "distill", "student tokens per text")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")

@@ -1,4 +1,7 @@
-"""The student zoo: small tf_keras models over fixed-length int32 token ids, returning logits."""
+"""The student zoo: small tf_keras models over fixed-length int32 token ids, returning logits.
+
+`build_multimodal` (text plus image and/or audio inputs) is built directly, not by name: the text
+pipeline feeds token ids only."""
 
 from tfkd._checks import check_integer
 
@@ -6,6 +9,7 @@ from tfkd.students.average_embedding import build_average_embedding
 from tfkd.students.bilstm import build_bilstm
 from tfkd.students.cnn import build_cnn
 from tfkd.students.embedding_transfer import transfer_embeddings
+from tfkd.students.multimodal import build_multimodal
 from tfkd.students.position_embedding import PositionEmbedding
 from tfkd.students.transformer import build_transformer
 
@@ -47,5 +51,4 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
 
 
 __all__ = ["PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
-           "build_transformer",
-           "transfer_embeddings"]
+           "build_multimodal", "build_transformer", "transfer_embeddings"]
