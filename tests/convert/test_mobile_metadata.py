@@ -42,6 +42,19 @@ def test_metadata_round_trips_with_what_an_app_needs(converted, tmp_path):
     assert sorted(zipfile.ZipFile(path).namelist()) == ["labels.txt", "tfkd.json", "vocab.txt"]
 
 
+def test_a_hashed_vectorizer_ships_its_hash_instead_of_a_vocabulary():
+    vectorizer = tfkd.data.TextVectorizer("hashed", 100, 16)
+    model = tfkd.students.build("cnn", vectorizer.vocabulary_length, 16, 2)
+    metadata = read_metadata(attach_metadata(tfkd.convert(model, "float32"), vectorizer, ["negative", "positive"]))
+    tokenizer = metadata["tokenizer"]
+    assert metadata["vocabulary"] == ["[PAD]", "[UNK]"]
+    assert (tokenizer["kind"], tokenizer["hash"], tokenizer["hash_buckets"], tokenizer["hash_first_id"]) == (
+        "hashed", "fnv1a_32", 98, 2)
+    # The recipe docs/deploy.md gives an app, applied to one word, gives the vectorizer's id.
+    word_id = tokenizer["hash_first_id"] + tfkd.data.text_vectorizer.fnv1a_32("film") % tokenizer["hash_buckets"]
+    assert vectorizer(["film"])[0, 0] == word_id
+
+
 def test_the_flatbuffer_metadata_table_holds_the_same_json(converted):
     from tensorflow.lite.tools import flatbuffer_utils
 
