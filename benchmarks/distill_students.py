@@ -27,8 +27,8 @@ first run, ~18 min to train on 2 CPU cores).
 
 The second run (benchmarks/results/distill_levers.*) is the best recipe
 found for the 97%-of-teacher target: a larger transfer set (10 variants of
-each sentence instead of 3), a vocabulary twice as large (16,000 words, 5% of
-MR's test tokens unknown instead of 8%) at width 24 to stay under 1/50 of the
+each sentence instead of 3), a vocabulary twice as large (16,000 words, so
+fewer test words are unknown) at width 24 to stay under 1/50 of the
 teacher's parameters, the BiLSTM student.
 """
 
