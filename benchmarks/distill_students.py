@@ -44,10 +44,12 @@ import tfkd
 from tfkd._keras import keras, set_seed
 from tfkd.benchmark.machine import machine_info
 from tfkd.data.cache import write_bytes_atomic
+from tfkd.data.transfer_texts import CORPORA
 from tfkd.teachers import fine_tuned_teacher
 
 HERE = pathlib.Path(__file__).resolve().parent
 VARIANTS = ("alone", "distilled", "distilled+aug", "distilled+aug+emb")
+EVALUATION_SPLITS = ("validation", "test")
 BATCH_SIZE, SEQUENCE_LENGTH, VOCABULARY_SIZE = 64, 64, 8000
 
 
@@ -63,6 +65,10 @@ def main():
     parser.add_argument("--embedding-dim", type=int, default=None,
                         help="the students' embedding width (default: each student's own)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--corpora", nargs="+", default=[], choices=list(CORPORA),
+                        help="other-domain sentences (tfkd.data.transfer_texts) added to the transfer set")
+    parser.add_argument("--corpus-copies", type=int, default=0,
+                        help="perturbed variants of each other-domain sentence added too")
     parser.add_argument("--quick", action="store_true", help="one seed, the CNN, 1 epoch: a smoke run")
     parser.add_argument("--cost-only", action="store_true",
                         help="re-measure only the cached-logits training cost into an existing results file")
@@ -73,7 +79,7 @@ def main():
     work = HERE / "runs" / "distill_students"
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    inputs = prepare(work, args.copies, args.vocabulary_size)
+    inputs = prepare(work, args.copies, args.vocabulary_size, args.corpora, args.corpus_copies)
     settings = {} if args.embedding_dim is None else {"embedding_dim": args.embedding_dim}
     if args.cost_only:
         results = json.loads(pathlib.Path(args.output).read_text())
@@ -86,7 +92,7 @@ def main():
                             "vocabulary": f"word, {args.vocabulary_size}", "alpha": 0.1, "temperature": 3.0,
                             "learning_rate": 1e-3},
                "machine": machine_info(), "teacher": inputs["teacher_info"],
-               "transfer_set": {"train": len(inputs["labels"]["train"]), "augmented": inputs["augmented"]},
+               "transfer_set": {split: len(inputs["labels"][split]) for split in inputs["transfer_splits"]},
                "cached_logits_cost": cached_logits_cost(inputs), "runs": []}
     for seed in args.seeds:
         for student in args.students:
@@ -103,13 +109,24 @@ def main():
     print(markdown(results))
 
 
-def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE):
-    """MR ids, teacher logits for the splits and the augmented copies, and the teacher's word vectors."""
+def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE, corpora=(), corpus_copies=0):
+    """MR ids, teacher logits for every split and transfer text, and the teacher's word vectors.
+
+    Transfer texts: MR's training sentences, `copies` variants of each, the
+    `corpora` sentences (none of MR's) and `corpus_copies` variants of those.
+    """
     splits = tfkd.data.load("mr")
     vectorizer = tfkd.data.TextVectorizer("word", vocabulary_size, SEQUENCE_LENGTH).fit(splits.train.texts)
     teacher = fine_tuned_teacher(splits, epochs=2)
     texts = {split: list(splits[split].texts) for split in ("train", "validation", "test")}
     texts["augmented"] = tfkd.data.TextAugmenter(seed=0)(texts["train"], copies=copies)
+    if corpora:
+        known = {text for split in ("train",) + EVALUATION_SPLITS for text in texts[split]}
+        texts["other_domain"] = tfkd.data.transfer_texts(corpora, exclude=known)
+    if corpora and corpus_copies:
+        seen = set(texts["augmented"])  # variants dropped when an MR variant is the same text
+        texts["other_domain_augmented"] = [text for text in tfkd.data.TextAugmenter(seed=1)(
+            texts["other_domain"], copies=corpus_copies) if text not in seen]
     logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
               for split, split_texts in texts.items()}
     vectors_path = work / f"word_vectors_{vectorizer.vocabulary_length}.npy"
@@ -117,8 +134,9 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE):
         np.save(vectors_path, teacher.word_vectors(vectorizer.vocabulary))
     teacher_accuracy = float(np.mean(logits["test"].argmax(-1) == splits.test.labels))
     labels = {split: np.asarray(splits[split].labels) for split in ("train", "validation", "test")}
-    labels["augmented"] = logits["augmented"].argmax(-1)
-    return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
+    for split in texts.keys() - labels.keys():  # unlabeled transfer texts: the teacher's argmax is the label
+        labels[split] = logits[split].argmax(-1)
+    return {"transfer_splits": [split for split in texts if split not in EVALUATION_SPLITS], "ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
             "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
             "augmented": len(texts["augmented"]), "vectorizer": vectorizer, "texts": texts,
             "teacher_info": {**teacher.info, "test_accuracy": teacher_accuracy}}
@@ -141,7 +159,7 @@ def train(inputs, architecture, variant, seed, args, **student_settings):
     distiller.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
     start = time.perf_counter()
-    history = distiller.fit(dataset(inputs, ["train", "augmented"] if augmented else ["train"], seed),
+    history = distiller.fit(dataset(inputs, inputs["transfer_splits"] if augmented else ["train"], seed),
                             validation_data=dataset(inputs, ["validation"]),
                             epochs=args.aug_epochs if augmented else args.epochs, callbacks=[stop], verbose=0)
     seconds = time.perf_counter() - start
@@ -208,7 +226,8 @@ def markdown(results):
     settings, transfer = results["settings"], results["transfer_set"]
     lines = [f"Teacher (MiniLM-L6, {teacher['parameters']:,} parameters): {teacher['test_accuracy']:.2%} test accuracy",
              "", f"Transfer set: {transfer['train']:,} training sentences + {transfer['augmented']:,} augmented "
-                 f"(up to {settings['copies']} new variants of each, duplicates dropped); vocabulary "
+                 f"(up to {settings['copies']} new variants of each, duplicates dropped){other_domain(results)}; "
+                 "vocabulary "
                  f"{settings['vocabulary']}; embedding width {settings.get('embedding_dim') or 'each student default'}"
                  f"; seeds {settings['seeds']}",
              "", "| student | training | test accuracy (mean ± std) | of teacher | parameters | fewer | target |",
@@ -221,6 +240,17 @@ def markdown(results):
     lines += ["", f"CNN epoch: plain fit {cost['plain_fit']:.2f} s, Distiller on cached logits "
                   f"{cost['distiller_cached_logits']:.2f} s ({cost['ratio']:.2f}x)"]
     return "\n".join(lines)
+
+
+def other_domain(results):
+    """The other-domain part of the transfer set, in words ("" when there is none)."""
+    settings, transfer = results["settings"], results["transfer_set"]
+    if not settings.get("corpora"):
+        return ""
+    words = f" + {transfer['other_domain']:,} other-domain sentences ({', '.join(settings['corpora'])})"
+    if settings.get("corpus_copies"):
+        words += f" + {transfer['other_domain_augmented']:,} variants of those (up to {settings['corpus_copies']} each)"
+    return words
 
 
 def write(path, results):

@@ -30,6 +30,13 @@ MR_FILE = "movieReviewSnippets_GroundTruth.txt"
 MR_SHA256 = "c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350"
 SDIST = "vaderSentiment==3.3.2"
 INNER_TAR = "additional_resources/hutto_ICWSM_2014.tar.gz"
+# The files tfkd reads from the inner tar (MR, and the other-domain sentences of `transfer_texts`).
+SDIST_FILES = {
+    MR_FILE: MR_SHA256,
+    "amazonReviewSnippets_GroundTruth.txt": "11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2",
+    "tweets_GroundTruth.txt": "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f",
+    "nytEditorialSnippets_GroundTruth.txt": "7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e",
+}
 CLASS_NAMES = ("negative", "positive")
 # classes -> (class names, (neutral_limit, strong_limit)): |score| <= neutral_limit is neutral, |score| >
 # strong_limit is "very ..." (None: no such class).
@@ -91,16 +98,16 @@ def parse_mr_fine_grained(raw, classes):
     return [(record_id, text, bucket(score)) for record_id, text, score in _scored(raw)]
 
 
-def _scored(raw):
-    """(id, text, score) for every line of the file."""
+def _scored(raw, filename=MR_FILE):
+    """(id, text, score) for every line of a `id, score, text` file."""
     records = []
-    # The file is UTF-8 (e.g. "clichés"), not latin-1 as often assumed.
+    # The files are UTF-8 (e.g. "clichés"), not latin-1 as often assumed.
     for line_number, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.split("\t")
         if len(fields) != 3:
-            raise ValueError(f"{MR_FILE} line {line_number}: expected 3 tab-separated fields, found {len(fields)}")
+            raise ValueError(f"{filename} line {line_number}: expected 3 tab-separated fields, found {len(fields)}")
         record_id, score, text = fields
         records.append((record_id, text.strip(), float(score)))
     return records
@@ -108,24 +115,41 @@ def _scored(raw):
 
 def mr_file(source=None):
     """The verified MR file in the cache, fetched or extracted on first use."""
-    cached = cache_dir("mr") / MR_FILE
-    if cached.exists() and _sha256(cached.read_bytes()) == MR_SHA256:
+    return sdist_file(MR_FILE, source)
+
+
+def sdist_file(filename, source=None):
+    """The verified `filename` (a key of `SDIST_FILES`) in the cache, fetched or extracted on first use.
+
+    Fetching or extracting the sdist stores every file of `SDIST_FILES`, so it is fetched once.
+    """
+    cached = cache_dir("mr") / filename
+    if cached.exists() and _sha256(cached.read_bytes()) == SDIST_FILES[filename]:
         return cached
     if source is None:
         with tempfile.TemporaryDirectory() as folder:
-            return _store(_extract(_download_sdist(folder)), cached)
+            _store_sdist(_download_sdist(folder))
+        return cached
     source = pathlib.Path(source)
     if not source.exists():
         raise FileNotFoundError(f"MR source {source} does not exist")
-    data = source.read_bytes() if source.name == MR_FILE else _extract(source)
-    return _store(data, cached, origin=source)
+    if source.name == filename:
+        _store(filename, source.read_bytes(), origin=source)
+    else:
+        _store_sdist(source)
+    return cached
 
 
-def _store(data, cached, origin="the vaderSentiment 3.3.2 sdist"):
+def _store_sdist(sdist):
+    for filename, data in _extract(sdist).items():
+        _store(filename, data, origin=sdist)
+
+
+def _store(filename, data, origin):
     digest = _sha256(data)
-    if digest != MR_SHA256:
-        raise ValueError(f"{MR_FILE} from {origin} has SHA-256 {digest}; expected {MR_SHA256}")
-    return write_bytes_atomic(cached, data, overwrite=True)
+    if digest != SDIST_FILES[filename]:
+        raise ValueError(f"{filename} from {origin} has SHA-256 {digest}; expected {SDIST_FILES[filename]}")
+    return write_bytes_atomic(cache_dir("mr") / filename, data, overwrite=True)
 
 
 def _download_sdist(folder):
@@ -144,14 +168,15 @@ def _download_sdist(folder):
 
 
 def _extract(sdist):
+    """{filename: bytes} for every file of `SDIST_FILES` in the sdist's inner tar."""
     try:
         with tarfile.open(sdist) as outer:
             member = next(m for m in outer.getmembers() if m.name.endswith(INNER_TAR))
             inner_bytes = outer.extractfile(member).read()
         with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
-            member = next(m for m in inner.getmembers() if m.name.endswith(MR_FILE))
-            return inner.extractfile(member).read()
-    except (tarfile.TarError, StopIteration, OSError) as error:
+            members = {pathlib.PurePosixPath(m.name).name: m for m in inner.getmembers() if m.isfile()}
+            return {filename: inner.extractfile(members[filename]).read() for filename in SDIST_FILES}
+    except (tarfile.TarError, StopIteration, KeyError, OSError) as error:
         raise ValueError(f"{sdist} is not the vaderSentiment 3.3.2 sdist with {INNER_TAR}: {error!r}") from error
 
 
