@@ -129,10 +129,10 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE, corpora=(), corpus_co
     if corpora:
         known = {text for split in ("train",) + EVALUATION_SPLITS for text in texts[split]}
         texts["other_domain"] = tfkd.data.transfer_texts(corpora, exclude=known)
-    if corpora and corpus_copies:
-        seen = set(texts["augmented"])  # variants dropped when an MR variant is the same text
-        texts["other_domain_augmented"] = [text for text in tfkd.data.TextAugmenter(seed=1)(
-            texts["other_domain"], copies=corpus_copies) if text not in seen]
+        if corpus_copies:
+            seen = set(texts["augmented"])  # variants dropped when an MR variant is the same text
+            variants = tfkd.data.TextAugmenter(seed=1)(texts["other_domain"], copies=corpus_copies)
+            texts["other_domain_augmented"] = [text for text in variants if text not in seen]
     logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
               for split, split_texts in texts.items()}
     vectors_path = work / f"word_vectors_{vectorizer.vocabulary_length}.npy"
@@ -142,9 +142,9 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE, corpora=(), corpus_co
     labels = {split: np.asarray(splits[split].labels) for split in ("train", "validation", "test")}
     for split in texts.keys() - labels.keys():  # unlabeled transfer texts: the teacher's argmax is the label
         labels[split] = logits[split].argmax(-1)
-    return {"transfer_splits": [split for split in texts if split not in EVALUATION_SPLITS], "ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
-            "logits": logits, "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
-            "augmented": len(texts["augmented"]), "vectorizer": vectorizer, "texts": texts,
+    return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
+            "logits": logits, "transfer_splits": [split for split in texts if split not in EVALUATION_SPLITS],
+            "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
             "teacher_info": {**teacher.info, "test_accuracy": teacher_accuracy}}
 
 
@@ -233,9 +233,8 @@ def markdown(results):
     lines = [f"Teacher (MiniLM-L6, {teacher['parameters']:,} parameters): {teacher['test_accuracy']:.2%} test accuracy",
              "", f"Transfer set: {transfer['train']:,} training sentences + {transfer['augmented']:,} augmented "
                  f"(up to {settings['copies']} new variants of each, duplicates dropped){other_domain(results)}; "
-                 "vocabulary "
-                 f"{settings['vocabulary']}; embedding width {settings.get('embedding_dim') or 'each student default'}"
-                 f"; seeds {settings['seeds']}",
+                 f"vocabulary {settings['vocabulary']}; embedding width "
+                 f"{settings.get('embedding_dim') or 'each student default'}; seeds {settings['seeds']}",
              "", "| student | training | test accuracy (mean ± std) | of teacher | parameters | fewer | target |",
              "|---|---|---|---|---|---|---|"]
     for row in results.get("summary", []):

@@ -30,12 +30,18 @@ MR_FILE = "movieReviewSnippets_GroundTruth.txt"
 MR_SHA256 = "c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350"
 SDIST = "vaderSentiment==3.3.2"
 INNER_TAR = "additional_resources/hutto_ICWSM_2014.tar.gz"
-# The files tfkd reads from the inner tar (MR, and the other-domain sentences of `transfer_texts`).
+# The other-domain sentences of `transfer_texts`: corpus name -> file in the inner tar.
+OTHER_CORPORA = {
+    "amazon": "amazonReviewSnippets_GroundTruth.txt",
+    "tweets": "tweets_GroundTruth.txt",
+    "nyt": "nytEditorialSnippets_GroundTruth.txt",
+}
+# Every file tfkd reads from the inner tar -> its SHA-256.
 SDIST_FILES = {
     MR_FILE: MR_SHA256,
-    "amazonReviewSnippets_GroundTruth.txt": "11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2",
-    "tweets_GroundTruth.txt": "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f",
-    "nytEditorialSnippets_GroundTruth.txt": "7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e",
+    OTHER_CORPORA["amazon"]: "11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2",
+    OTHER_CORPORA["tweets"]: "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f",
+    OTHER_CORPORA["nyt"]: "7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e",
 }
 CLASS_NAMES = ("negative", "positive")
 # classes -> (class names, (neutral_limit, strong_limit)): |score| <= neutral_limit is neutral, |score| >

@@ -2,19 +2,15 @@
 
 The vaderSentiment 3.3.2 sdist that carries MR (Hutto & Gilbert 2014) also
 carries sentences of three other domains, each with a crowd sentiment score:
-Amazon product review sentences (3,697 distinct), tweets (4,200) and New
-York Times editorial sentences (5,119 distinct). `transfer_texts` returns their text only: distillation
-treats them as unlabeled text for the teacher to label (Tang et al. 2019's
-transfer set), so no label of another domain leaks into an MR result.
+Amazon product review sentences (3,697 distinct), tweets (4,200) and New York
+Times editorial sentences (5,119 distinct). `transfer_texts` returns their
+text only: distillation treats them as unlabeled text for the teacher to
+label (Tang et al. 2019's transfer set), so no label of another domain leaks
+into an MR result.
 """
 
+from tfkd.data.mr import OTHER_CORPORA as CORPORA
 from tfkd.data.mr import _scored, sdist_file
-
-CORPORA = {
-    "amazon": "amazonReviewSnippets_GroundTruth.txt",
-    "tweets": "tweets_GroundTruth.txt",
-    "nyt": "nytEditorialSnippets_GroundTruth.txt",
-}
 
 
 def transfer_texts(corpora=tuple(CORPORA), exclude=(), source=None):
