@@ -12,7 +12,8 @@ four ways of training, all through `tfkd.Distiller` with cached teacher logits:
   teacher's word vectors (`transfer_embeddings`).
 
 Early stopping on validation accuracy (patience 2, best weights), at most
-`--epochs` epochs (`--aug-epochs` with augmentation: each is ~4x longer).
+`--epochs` epochs (`--aug-epochs` with augmentation: each is ~4x longer);
+Adam at 1e-3, or cosine-decayed to 0 over those epochs (`--schedule cosine`).
 Keras test accuracy on MR's 1,015 test sentences; mean and std over seeds.
 It also times one epoch of a plain `fit` of the CNN against one of
 `Distiller.fit` on cached logits (median of 3 after a warm-up).
@@ -57,6 +58,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 VARIANTS = ("alone", "distilled", "distilled+aug", "distilled+aug+emb")
 EVALUATION_SPLITS = ("validation", "test")
 BATCH_SIZE, SEQUENCE_LENGTH, VOCABULARY_SIZE = 64, 64, 8000
+CORPUS_ROUND = 5  # other-domain variants are drawn in rounds of this many tries per sentence
 
 
 def main():
@@ -74,7 +76,9 @@ def main():
     parser.add_argument("--corpora", nargs="+", default=[], choices=list(CORPORA),
                         help="other-domain sentences (tfkd.data.transfer_texts) added to the transfer set")
     parser.add_argument("--corpus-copies", type=int, default=0,
-                        help="perturbed variants of each other-domain sentence added too")
+                        help="perturbed variants of each other-domain sentence added too (tries, in rounds of 5)")
+    parser.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+                        help="learning rate: constant 1e-3, or cosine decay from 1e-3 to 0 over all epochs")
     parser.add_argument("--quick", action="store_true", help="one seed, the CNN, 1 epoch: a smoke run")
     parser.add_argument("--cost-only", action="store_true",
                         help="re-measure only the cached-logits training cost into an existing results file")
@@ -129,10 +133,14 @@ def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE, corpora=(), corpus_co
     if corpora:
         known = {text for split in ("train",) + EVALUATION_SPLITS for text in texts[split]}
         texts["other_domain"] = tfkd.data.transfer_texts(corpora, exclude=known)
-        if corpus_copies:
-            seen = set(texts["augmented"])  # variants dropped when an MR variant is the same text
-            variants = tfkd.data.TextAugmenter(seed=1)(texts["other_domain"], copies=corpus_copies)
-            texts["other_domain_augmented"] = [text for text in variants if text not in seen]
+        seen = set(texts["augmented"])  # variants dropped when an earlier variant is the same text
+        for round_number, start in enumerate(range(0, corpus_copies, CORPUS_ROUND), 1):
+            # Rounds of CORPUS_ROUND tries (augmenter seed = round number): more copies keep the cached rounds.
+            variants = tfkd.data.TextAugmenter(seed=round_number)(
+                texts["other_domain"], copies=min(CORPUS_ROUND, corpus_copies - start))
+            split = "other_domain_augmented" + (f"_{round_number}" if round_number > 1 else "")
+            texts[split] = [text for text in variants if text not in seen]
+            seen.update(texts[split])
     logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
               for split, split_texts in texts.items()}
     vectors_path = work / f"word_vectors_{vectorizer.vocabulary_length}.npy"
@@ -162,12 +170,14 @@ def train(inputs, architecture, variant, seed, args, **student_settings):
         tfkd.students.transfer_embeddings(student, inputs["word_vectors"])
     augmented = "+aug" in variant
     distiller = tfkd.Distiller(student, None, alpha=1.0 if variant == "alone" else 0.1, temperature=3.0)
-    distiller.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
+    data = dataset(inputs, inputs["transfer_splits"] if augmented else ["train"], seed)
+    epochs = args.aug_epochs if augmented else args.epochs
+    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate(args.schedule, epochs * len(data))),
+                      metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
     start = time.perf_counter()
-    history = distiller.fit(dataset(inputs, inputs["transfer_splits"] if augmented else ["train"], seed),
-                            validation_data=dataset(inputs, ["validation"]),
-                            epochs=args.aug_epochs if augmented else args.epochs, callbacks=[stop], verbose=0)
+    history = distiller.fit(data, validation_data=dataset(inputs, ["validation"]), epochs=epochs, callbacks=[stop],
+                            verbose=0)
     seconds = time.perf_counter() - start
     predictions = student.predict(inputs["ids"]["test"], batch_size=256, verbose=0).argmax(-1)
     return {"student": architecture, "variant": variant, "seed": seed,
@@ -175,6 +185,13 @@ def train(inputs, architecture, variant, seed, args, **student_settings):
             "best_validation_accuracy": float(max(history.history["val_accuracy"])),
             "epochs": len(history.history["loss"]), "seconds": round(seconds, 1),
             "parameters": int(student.count_params()), "model": student}
+
+
+def learning_rate(schedule, steps, initial=1e-3):
+    """Adam's learning rate: `initial` throughout, or cosine-decayed to 0 over `steps`."""
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(initial, decay_steps=steps)
+    return initial
 
 
 def cached_logits_cost(inputs, repeats=5):
@@ -254,7 +271,8 @@ def other_domain(results):
         return ""
     words = f" + {transfer['other_domain']:,} other-domain sentences ({', '.join(settings['corpora'])})"
     if settings.get("corpus_copies"):
-        words += f" + {transfer['other_domain_augmented']:,} variants of those (up to {settings['corpus_copies']} each)"
+        variants = sum(count for split, count in transfer.items() if split.startswith("other_domain_augmented"))
+        words += f" + {variants:,} variants of those (up to {settings['corpus_copies']} each)"
     return words
 
 

@@ -88,5 +88,5 @@ def test_a_source_with_the_wrong_checksum_is_refused(tmp_path, monkeypatch):
 
 def test_a_missing_source_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))
-    with pytest.raises(FileNotFoundError, match="nowhere.tar.gz does not exist"):
+    with pytest.raises(FileNotFoundError, match=f"nowhere.tar.gz \\(for {mr.MR_FILE}\\) does not exist"):
         tfkd.data.load("mr", source=str(tmp_path / "nowhere.tar.gz"))

@@ -82,3 +82,10 @@ def test_an_sdist_missing_a_file_is_named(tmp_path, monkeypatch, real_files):
     monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(ValueError, match=f"{sdist} is not the vaderSentiment 3.3.2 sdist.*{CORPORA['amazon']}"):
         tfkd.data.transfer_texts(["amazon"], source=str(sdist))
+
+
+def test_a_missing_source_is_named_with_the_file_sought(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))
+    missing = tmp_path / "nowhere.tar.gz"
+    with pytest.raises(FileNotFoundError, match=f"source {missing} \\(for {CORPORA['tweets']}\\) does not exist"):
+        tfkd.data.transfer_texts(["tweets"], source=str(missing))

@@ -138,7 +138,8 @@ def sdist_file(filename, source=None):
         return cached
     source = pathlib.Path(source)
     if not source.exists():
-        raise FileNotFoundError(f"MR source {source} does not exist")
+        raise FileNotFoundError(f"source {source} (for {filename}) does not exist: give the vaderSentiment 3.3.2 "
+                                f"sdist (.tar.gz) or {filename} itself")
     if source.name == filename:
         _store(filename, source.read_bytes(), origin=source)
     else:
