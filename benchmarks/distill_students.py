@@ -79,6 +79,8 @@ def main():
                         help="perturbed variants of each other-domain sentence added too (tries, in rounds of 5)")
     parser.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
                         help="learning rate: constant 1e-3, or cosine decay from 1e-3 to 0 over all epochs")
+    parser.add_argument("--pooling", default="last", choices=list(tfkd.students.bilstm.POOLINGS),
+                        help="the BiLSTM student's pooling: each direction's last state, or the max over steps")
     parser.add_argument("--quick", action="store_true", help="one seed, the CNN, 1 epoch: a smoke run")
     parser.add_argument("--cost-only", action="store_true",
                         help="re-measure only the cached-logits training cost into an existing results file")
@@ -165,6 +167,8 @@ def dataset(inputs, splits, shuffle_seed=None):
 
 def train(inputs, architecture, variant, seed, args, **student_settings):
     set_seed(seed)
+    if architecture == "bilstm" and args.pooling != "last":
+        student_settings = {**student_settings, "pooling": args.pooling}
     student = tfkd.students.build(architecture, inputs["vocabulary"], SEQUENCE_LENGTH, 2, **student_settings)
     if variant.endswith("+emb"):
         tfkd.students.transfer_embeddings(student, inputs["word_vectors"])

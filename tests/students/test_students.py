@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tfkd
+from tfkd.convert import MicroModel
 from tfkd.students import STUDENTS
 from tfkd._keras import keras
 from tests.conftest import SEQUENCE_LENGTH, VOCABULARY_SIZE
@@ -36,6 +37,36 @@ def test_bilstm_converts_to_plain_ops_without_loops(token_data):
     assert not ops & {"WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 
 
+def test_max_pooled_bilstm_trains_and_its_int8_tflite_agrees(token_data):
+    from ai_edge_litert.interpreter import Interpreter
+
+    ids, labels, _ = token_data
+    keras.utils.set_random_seed(0)
+    model = tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2, pooling="max")
+    last = tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2)
+    assert model.count_params() == last.count_params()
+    assert model.get_layer("max_pooling").input.shape[1] == SEQUENCE_LENGTH  # every step's outputs are pooled
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(ids, labels, batch_size=32, epochs=3, verbose=0)
+    assert history.history["accuracy"][-1] > 0.8
+    flatbuffer = tfkd.convert(model, "int8", ids)
+    assert "WHILE" not in {op["op_name"] for op in Interpreter(model_content=flatbuffer)._get_ops_details()}
+    expected = model.predict(ids[:64], verbose=0)
+    actual = tfkd.TFLiteModel(flatbuffer).predict(ids[:64])
+    assert (actual.argmax(-1) == expected.argmax(-1)).mean() >= 0.95
+    micro = MicroModel(flatbuffer)
+    micro.check_ops()  # REDUCE_MAX included
+    on_micro = micro.predict(ids[:16])  # TFLM's int8 kernels may round a step apart from LiteRT's
+    assert (on_micro.argmax(-1) == actual[:16].argmax(-1)).all()
+    assert np.abs(on_micro - actual[:16]).max() <= 0.02 * np.ptp(actual)
+
+
+def test_an_unknown_bilstm_pooling_is_named():
+    with pytest.raises(ValueError, match=r"`pooling` must be one of \['last', 'max'\]; received pooling='mean'"):
+        tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2, pooling="mean")
+
+
 @pytest.mark.parametrize("name", sorted(STUDENTS))
 def test_functional_config_round_trips(name):
     model = tfkd.students.build(name, VOCABULARY_SIZE, SEQUENCE_LENGTH, 2)
@@ -57,3 +88,12 @@ def test_bad_arguments_are_named(arguments, message):
 def test_one_class_boundary_builds():
     assert tfkd.students.build("cnn", 1, 8, 1).output.shape[-1] == 1
     assert np.isfinite(tfkd.students.build("cnn", 1, 8, 1)(np.zeros((1, 8), "int32"))).all()
+
+
+def test_max_pooled_bilstm_config_round_trips():
+    model = tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2, pooling="max")
+    rebuilt = type(model).from_config(model.get_config())
+    rebuilt.set_weights(model.get_weights())
+    ids = np.arange(2 * SEQUENCE_LENGTH).reshape(2, SEQUENCE_LENGTH) % VOCABULARY_SIZE
+    np.testing.assert_allclose(rebuilt.predict(ids, verbose=0), model.predict(ids, verbose=0), rtol=1e-6)
+    assert "max_pooling" in [layer.name for layer in rebuilt.layers]

@@ -30,7 +30,8 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
         vocabulary_size: int, e.g. `vectorizer.vocabulary_length`.
         sequence_length: int, ids per example.
         num_classes: int.
-        **kwargs: the builder's own hyperparameters (e.g. `embedding_dim`, `name`).
+        **kwargs: the builder's own hyperparameters (e.g. `embedding_dim`, `name`; the
+            BiLSTM's `pooling`, "last" or "max").
 
     Returns:
         An uncompiled `tf_keras.Model` with input `token_ids` [batch, sequence_length] int32.
