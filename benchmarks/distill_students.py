@@ -37,6 +37,11 @@ the teacher's parameters, with the BiLSTM student. The third
 target: 20 variants per sentence, plus the 13,016 other-domain sentences of
 `tfkd.data.transfer_texts` (Amazon, tweets, NYT) and 5 variants of each,
 all labelled by the teacher.
+
+Single-seed trials against it (benchmarks/results/distill_trials/, each the
+third command with a change: `--seeds 1 --variants distilled+aug+emb
+--schedule cosine`; the same with `--pooling max`; `--seeds 0
+--corpus-copies 20`, 4 rounds of other-domain variants).
 """
 
 import argparse
@@ -262,6 +267,8 @@ def markdown(results):
         lines.append(f"| {row['student']} | {row['variant']} | {row['mean']:.2%} ± {row['std']:.2%} | "
                      f"{row['of_teacher']:.1%} | {row['parameters']:,} | {row['fewer_parameters']:.0f}x | "
                      f"{'yes' if row['target_met'] else 'no'} |")
+    if "trial" in results:
+        lines += ["", f"Trial: {results['trial']}."]
     cost = results["cached_logits_cost"]
     lines += ["", f"CNN epoch: plain fit {cost['plain_fit']:.2f} s, Distiller on cached logits "
                   f"{cost['distiller_cached_logits']:.2f} s ({cost['ratio']:.2f}x)"]
