@@ -39,9 +39,10 @@ target: 20 variants per sentence, plus the 13,016 other-domain sentences of
 all labelled by the teacher.
 
 Single-seed trials against it (benchmarks/results/distill_trials/, each the
-third command with a change: `--seeds 1 --variants distilled+aug+emb
---schedule cosine`; the same with `--pooling max`; `--seeds 0
---corpus-copies 20`, 4 rounds of other-domain variants).
+third command with a change and `--trial "single seed, exploratory: ..."`:
+`--seeds 1 --variants distilled+aug+emb --schedule cosine`; the same with
+`--pooling max`; `--seeds 0 --corpus-copies 20`, 4 rounds of other-domain
+variants).
 """
 
 import argparse
@@ -86,6 +87,8 @@ def main():
                         help="learning rate: constant 1e-3, or cosine decay from 1e-3 to 0 over all epochs")
     parser.add_argument("--pooling", default="last", choices=list(tfkd.students.bilstm.POOLINGS),
                         help="the BiLSTM student's pooling: each direction's last state, or the max over steps")
+    parser.add_argument("--trial", default=None,
+                        help="marks the results as an exploratory trial; this text is printed under the table")
     parser.add_argument("--quick", action="store_true", help="one seed, the CNN, 1 epoch: a smoke run")
     parser.add_argument("--cost-only", action="store_true",
                         help="re-measure only the cached-logits training cost into an existing results file")
@@ -111,6 +114,8 @@ def main():
                "machine": machine_info(), "teacher": inputs["teacher_info"],
                "transfer_set": {split: len(inputs["labels"][split]) for split in inputs["transfer_splits"]},
                "cached_logits_cost": cached_logits_cost(inputs), "runs": []}
+    if args.trial:
+        results["trial"] = args.trial
     for seed in args.seeds:
         for student in args.students:
             for variant in args.variants:
