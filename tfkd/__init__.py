@@ -5,7 +5,7 @@ from tfkd import compress, data, students
 from tfkd.compress import prune, quantize_aware
 from tfkd.convert import TFLiteModel, convert
 from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, FeatureDistillation,
-                         cache_teacher_logits, logits_dataset, losses)
+                         WeightAveraging, cache_teacher_logits, logits_dataset, losses)
 from tfkd.benchmark import TFLiteBenchmark
 from tfkd.pipeline import PipelineConfig, run_pipeline
 from tfkd import teachers
@@ -20,6 +20,7 @@ __all__ = [
     "PipelineConfig",
     "TFLiteBenchmark",
     "TFLiteModel",
+    "WeightAveraging",
     "cache_teacher_logits",
     "compress",
     "convert",

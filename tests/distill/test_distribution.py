@@ -1,5 +1,5 @@
 """Distiller under tf.distribute.MirroredStrategy (two logical CPUs) gives the single-device step,
-with a feature term, an entropy term and a schedule writing its (mirrored) variables."""
+with a feature term, an entropy term, a schedule writing its (mirrored) variables and weight averaging."""
 
 import subprocess
 import sys
@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent("""
             distiller = tfkd.Distiller(student, alpha=0.9, temperature=2.0, features=[feature], entropy_weight=0.1)
             distiller.compile(optimizer=keras.optimizers.SGD(0.5))
         schedule = tfkd.DistillationSchedule(alpha=lambda epoch: 0.5)
-        distiller.fit(data, epochs=1, verbose=0, callbacks=[schedule])
+        distiller.fit(data, epochs=1, verbose=0, callbacks=[schedule, tfkd.WeightAveraging(0.5)])
         assert distiller.alpha == 0.5
         return student.get_weights() + distiller.projections[0].get_weights()
 

@@ -8,6 +8,8 @@ from tfkd.distill.feature_distillation import FeatureDistillation
 from tfkd.distill.losses import DistillationLoss
 from tfkd.distill.multi_teacher import MultiTeacher
 from tfkd.distill.teacher_logits import cache_teacher_logits, logits_dataset, pseudo_label_dataset
+from tfkd.distill.weight_averaging import WeightAveraging
 
-__all__ = ["DistillationSchedule", "Distiller", "DistillationLoss", "FeatureDistillation", "MultiTeacher", "cache_teacher_logits", "distill_embeddings", "logits_dataset", "losses",
+__all__ = ["DistillationSchedule", "Distiller", "DistillationLoss", "FeatureDistillation", "MultiTeacher",
+           "WeightAveraging", "cache_teacher_logits", "distill_embeddings", "logits_dataset", "losses",
            "pseudo_label_dataset"]
