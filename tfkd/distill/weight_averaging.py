@@ -18,9 +18,10 @@ class WeightAveraging(keras.callbacks.Callback):
     averages, so `val_*` metrics, `EarlyStopping(restore_best_weights=True)`
     and `ModelCheckpoint` all see the averaged model, and `fit` returns with
     the averages (or, with `restore_best_weights`, the best epoch's averages)
-    in place. Keras' own `use_ema=True` optimizers validate on the raw weights
-    and write the averages only before `EarlyStopping` restores its (raw)
-    best weights, so the averages are lost when both are used.
+    in place; epochs skipped by `validation_freq` end on the raw weights.
+    Keras' own `use_ema=True` optimizers validate on the raw weights and
+    write the averages only before `EarlyStopping` restores its (raw) best
+    weights, so the averages are lost when both are used.
 
     Args:
         decay: float in [0, 1), default 0.999: how much of the average each
