@@ -48,7 +48,7 @@ third command with a change and `--trial "single seed, exploratory: ..."`:
 `--seeds 1 --variants distilled+aug+emb --schedule cosine`; the same with
 `--pooling max`; `--seeds 0 --corpus-copies 20`, 4 rounds of other-domain
 variants). Against the rerun's teacher, seed 1: `--vocabulary-size 12000
---embedding-dim 32`; `--average 0.999`; `--dropout 0.5`.
+--embedding-dim 32`; `--average 0.999`; `--dropout 0.5`; `--vocabulary-size 14000 --units 96`.
 """
 
 import argparse
