@@ -32,7 +32,7 @@ def _numpy_average(start, after_steps, decay):
     return averages
 
 
-def _fit(student, token_data, callbacks, epochs=2, validation=False, **fit_arguments):
+def _fit(student, token_data, callbacks, epochs=2, validation=False):
     ids, labels, logits = token_data
     distiller = tfkd.Distiller(student, None, alpha=0.5)
     distiller.compile(optimizer=keras.optimizers.SGD(0.5), metrics=["accuracy"])
@@ -40,7 +40,7 @@ def _fit(student, token_data, callbacks, epochs=2, validation=False, **fit_argum
     data = tfkd.logits_dataset(ids, labels, logits, 64)
     history = distiller.fit(data, epochs=epochs, callbacks=callbacks, verbose=0,
                             validation_data=tfkd.logits_dataset(ids[:64], labels[:64], logits[:64], 64)
-                            if validation else None, **fit_arguments)
+                            if validation else None)
     return distiller, start, history
 
 

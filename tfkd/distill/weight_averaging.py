@@ -63,7 +63,7 @@ class WeightAveraging(keras.callbacks.Callback):
     def on_test_begin(self, logs=None):
         if self._update is not None and self._raw is None:  # a validation inside `fit`
             self._raw = [variable.numpy() for variable in self.model.trainable_variables]
-            self._assign([average.numpy() for average in self._averages])
+            self._assign(self._averages)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._raw is not None:  # back to the raw weights to train on
@@ -72,7 +72,7 @@ class WeightAveraging(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self._raw is None:  # no validation since the last step: the averages were never put in
-            self._assign([average.numpy() for average in self._averages])
+            self._assign(self._averages)
         self._averages = self._raw = self._update = None
 
     def _assign(self, values):
