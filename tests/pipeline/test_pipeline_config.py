@@ -32,12 +32,18 @@ def test_integers_are_accepted_for_float_settings():
     ({"targets": ["phone"]}, r"'targets' must be one of \['mobile', 'micro'\]; received 'phone'"),
     ({"targets": "mobile", "quantization": "dynamic", "qat_epochs": 0, "vectorizer": "chars"},
      r"'vectorizer' must be one of \['word', 'wordpiece', 'hashed'\]; received 'chars'"),
+    ({"embedding_init": "glove"}, r"'embedding_init' must be one of \['random', 'teacher'\]; received 'glove'"),
+    ({"embedding_init": "teacher", "vectorizer": "hashed"},
+     r"'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer 'word' or 'wordpiece'; "
+     r"received vectorizer='hashed'"),
+    ({"transfer_copies": -1}, r"'transfer_copies' must be >= 0; received transfer_copies=-1"),
     ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "
                                   r"quantization='float16' \(set qat_epochs: 0\)"),
     ({"quantization": "dynamic", "qat_epochs": 0}, r"'targets' holds 'micro', which needs quantization one of "
                                                    r"\['int8', 'int16x8'\]; received quantization='dynamic'"),
 ], ids=["unknown-key", "student", "dataset", "type", "bool", "alpha-below", "alpha-above", "sparsity-1",
-        "temperature-0", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "qat-float16",
+        "temperature-0", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
+        "teacher-vectors-hashed", "copies-negative", "qat-float16",
         "micro-dynamic"])
 def test_bad_config_is_named(values, message):
     with pytest.raises(ValueError, match=message):

@@ -143,6 +143,36 @@ def test_an_interrupted_stage_resumes_from_its_last_epoch_and_verbs_stop_where_t
     assert not (output / "checkpoints" / "distill").exists()
 
 
+class _DistillStart(keras.callbacks.Callback):
+    """Keeps the student's embedding table as the fit begins and counts the first epoch's batches."""
+
+    def __init__(self):
+        super().__init__()
+        self.table, self.batches = None, 0
+
+    def on_train_begin(self, logs=None):
+        self.table = self.model.student.get_layer("embedding").get_weights()[0]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+def test_transfer_copies_and_teacher_embeddings_reach_the_distill_stage(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 2, "embedding_init": "teacher"}
+    start, logs = _DistillStart(), []
+    tfkd.run_pipeline(config, tmp_path / "run", until="distill", callbacks=[start], log=logs.append)
+    train_texts = tfkd.data.load(small_dataset).train.texts
+    variants = tfkd.data.TextAugmenter(seed=0)(train_texts, copies=2)
+    assert len(variants) > len(train_texts) // 2
+    assert f"   {len(variants):,} teacher-labelled variants join the {len(train_texts):,} training texts" in logs
+    with np.load(tmp_path / "run" / "teacher_logits_augmented.npz") as stored:
+        assert stored["logits"].shape == (len(variants), 2)
+    assert start.batches == -(-(len(train_texts) + len(variants)) // tfkd.PipelineConfig().batch_size)
+    # transfer_embeddings: PCA of the teacher's vectors scaled to std 0.3, padding row zero (random init: ~0.03)
+    assert not start.table[0].any()
+    assert abs(start.table.std() - 0.3) < 0.05
+
+
 def test_until_must_be_a_stage(small_dataset, tmp_path):
     with pytest.raises(ValueError, match=r"`until` must be one of \['data', 'tokenizer', .*received until='train'"):
         tfkd.run_pipeline({"dataset": small_dataset}, tmp_path, until="train")

@@ -12,6 +12,7 @@ from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 VECTORIZERS = ("word", "wordpiece", "hashed")
+EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
 
@@ -53,6 +54,15 @@ class PipelineConfig:
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
     sequence_length: int = _setting(64, "distill", "student tokens per text")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
+    embedding_init: str = _setting("random", "distill", "the student's embedding table at the start: 'random', "
+                                                        "or 'teacher': the teacher's vector for each vocabulary "
+                                                        "token, reduced by PCA to the table's width (needs "
+                                                        "vectorizer 'word' or 'wordpiece')")
+    transfer_copies: int = _setting(0, "distill", "perturbed variants of each training text (masking and n-gram "
+                                                  "sampling, tfkd.data.TextAugmenter) labelled by the teacher and "
+                                                  "added to the distill stage's data (pruning and QAT keep the "
+                                                  "training texts); 0 adds none. The README's 97.8%-of-teacher "
+                                                  "recipe on MR used 40 and embedding_init 'teacher'")
     alpha: float = _setting(0.1, "distill", "weight of the hard (label) loss in [0, 1]; 1 - alpha weighs the "
                                             "soft (teacher) loss")
     temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
@@ -81,6 +91,10 @@ class PipelineConfig:
     def _check_choices(self):
         _one_of("student", self.student, sorted(STUDENTS))
         _one_of("vectorizer", self.vectorizer, VECTORIZERS)
+        _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
+        if self.embedding_init == "teacher" and self.vectorizer == "hashed":
+            raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
+                             "'word' or 'wordpiece'; received vectorizer='hashed'")
         _one_of("quantization", self.quantization, QUANTIZATIONS)
         for target in self.targets:
             _one_of("targets", target, TARGETS)
@@ -106,7 +120,7 @@ class PipelineConfig:
                      "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
-        for name in ("teacher_epochs", "prune_epochs", "qat_epochs"):
+        for name in ("teacher_epochs", "transfer_copies", "prune_epochs", "qat_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
 

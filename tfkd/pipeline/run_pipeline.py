@@ -18,7 +18,7 @@ from tfkd.benchmark.machine import machine_info
 from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_report, strip_pruning
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
-from tfkd.data import TextVectorizer, load
+from tfkd.data import TextAugmenter, TextVectorizer, load
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.pipeline.pipeline_config import PipelineConfig
@@ -98,13 +98,17 @@ def _stages(run):
     vectorizer = run.stage("tokenizer", lambda: _vectorizer(run, splits))
     ids = {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
     teacher = run.stage("teacher", lambda: _teacher(run, splits))
+    texts = {split: splits[split].texts for split in ("train", "validation")}
+    if config.transfer_copies:
+        texts["augmented"] = TextAugmenter(seed=config.seed)(splits.train.texts, copies=config.transfer_copies)
     logits = run.stage("teacher logits", lambda: {
-        split: cache_teacher_logits(teacher, splits[split].texts, run.path(f"teacher_logits_{split}.npz"))
-        for split in ("train", "validation")})
+        split: cache_teacher_logits(teacher, split_texts, run.path(f"teacher_logits_{split}.npz"))
+        for split, split_texts in texts.items()})
     data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
                                   shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
             for split in ("train", "validation")}
-    student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, data))
+    student = run.stage("distill", lambda: _distilled_student(
+        run, vectorizer, splits, teacher, _distillation_data(run, vectorizer, splits, texts, ids, logits, data)))
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
     quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
     files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
@@ -222,12 +226,29 @@ def _teacher(run, splits):
     return teacher
 
 
-def _distilled_student(run, vectorizer, splits, data):
+def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
+    """`data`, its training set joined by the teacher-labelled variants (`transfer_copies`) when there are any."""
+    if "augmented" not in texts:
+        return data
+    config = run.config
+    run.log(f"   {len(texts['augmented']):,} teacher-labelled variants join the "
+            f"{len(splits.train.texts):,} training texts")
+    train = logits_dataset(np.concatenate([ids["train"], vectorizer(texts["augmented"])]),
+                           np.concatenate([np.asarray(splits.train.labels), logits["augmented"].argmax(-1)]),
+                           np.concatenate([logits["train"], logits["augmented"]]), config.batch_size,
+                           shuffle=True, seed=config.seed, num_classes=splits.num_classes)
+    return {**data, "train": train}
+
+
+def _distilled_student(run, vectorizer, splits, teacher, data):
     path = run.path("student.keras")
     if path.exists():
         return keras.models.load_model(path)
     config = run.config
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length, splits.num_classes)
+    if config.embedding_init == "teacher":
+        run.log("   embedding table set from the teacher's word vectors")
+        students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
     _fit(run, "distill", student, data, config.distill_epochs, [stop])
     student.save(path)
