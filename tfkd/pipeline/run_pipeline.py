@@ -5,6 +5,7 @@ they are already there, so an interrupted run picks up where it stopped
 and a finished one is not recomputed.
 """
 
+import functools
 import json
 import pathlib
 import time
@@ -107,8 +108,8 @@ def _stages(run):
     data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
                                   shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
             for split in ("train", "validation")}
-    student = run.stage("distill", lambda: _distilled_student(
-        run, vectorizer, splits, teacher, _distillation_data(run, vectorizer, splits, texts, ids, logits, data)))
+    distillation_data = functools.partial(_distillation_data, run, vectorizer, splits, texts, ids, logits, data)
+    student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, teacher, distillation_data))
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
     quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
     files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
@@ -240,7 +241,8 @@ def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
     return {**data, "train": train}
 
 
-def _distilled_student(run, vectorizer, splits, teacher, data):
+def _distilled_student(run, vectorizer, splits, teacher, distillation_data):
+    """The distilled student: loaded when saved, else built and fit on `distillation_data()`."""
     path = run.path("student.keras")
     if path.exists():
         return keras.models.load_model(path)
@@ -250,7 +252,7 @@ def _distilled_student(run, vectorizer, splits, teacher, data):
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    _fit(run, "distill", student, data, config.distill_epochs, [stop])
+    _fit(run, "distill", student, distillation_data(), config.distill_epochs, [stop])
     student.save(path)
     return student
 
