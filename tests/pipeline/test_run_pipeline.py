@@ -144,7 +144,7 @@ def test_an_interrupted_stage_resumes_from_its_last_epoch_and_verbs_stop_where_t
 
 
 class _DistillStart(keras.callbacks.Callback):
-    """Keeps the student's embedding table as the fit begins and counts the first epoch's batches."""
+    """Keeps the student's embedding table as the fit begins and counts the fit's batches."""
 
     def __init__(self):
         super().__init__()
