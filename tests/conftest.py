@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("TFKD_QUIET", "1")  # no progress bars in test logs
 
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -62,6 +64,36 @@ def assert_config_round_trip(obj):
     """config -> from_config -> config is unchanged."""
     config = obj.get_config()
     assert type(obj).from_config(config).get_config() == config
+
+
+def _as_json(config):
+    """`config` as it comes back from JSON (tuples become lists); fails if it is not JSON-able."""
+    return json.loads(json.dumps(config))
+
+
+def assert_serialization_round_trip(obj, saving=None):
+    """keras-hub's run_serialization_test, the config half: `get_config` is JSON-able, `from_config` of
+    its JSON gives the same config, and Keras's `serialize_keras_object` -> JSON -> `deserialize_keras_object`
+    gives an object of the same class and config. `saving` is Keras's saving module (default tf_keras's;
+    pass `keras.saving` of Keras 3 for Keras 3 objects)."""
+    saving = keras.saving if saving is None else saving
+    config = _as_json(obj.get_config())
+    assert _as_json(type(obj).from_config(config).get_config()) == config
+    revived = saving.deserialize_keras_object(_as_json(saving.serialize_keras_object(obj)))
+    assert type(revived) is type(obj)
+    assert _as_json(revived.get_config()) == config
+    return revived
+
+
+def assert_save_load_round_trip(model, inputs, path, load_model=None, atol=1e-6):
+    """The save half: `model.save(path)` -> `load_model(path)` is the same class with the same predictions."""
+    load_model = keras.models.load_model if load_model is None else load_model
+    model.save(path)
+    reloaded = load_model(path)
+    assert type(reloaded) is type(model)
+    np.testing.assert_allclose(np.asarray(reloaded.predict(inputs, verbose=0)),
+                               np.asarray(model.predict(inputs, verbose=0)), atol=atol)
+    return reloaded
 
 
 def assert_same_predictions(model_a, model_b, inputs, atol=1e-5):

@@ -32,3 +32,14 @@ def test_multimodal_guide_example_runs_and_converts():
     exec(compile(block, str(DOCS / "multimodal.md"), "exec"), namespace)  # noqa: S102
     assert namespace["report"]["tflm_vs_litert_agreement"] >= 0.99
     assert namespace["accuracy"] >= 0.8  # the best possible is ~90% (a cue is missing in 10% per modality)
+
+
+def test_distillation_guide_snippets_run():
+    text = (DOCS / "distill.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 5
+    namespace = {}
+    exec(compile("\n".join(blocks), str(DOCS / "distill.md"), "exec"), namespace)  # noqa: S102
+    assert {"loss", "student_loss", "distillation_loss", "entropy", "accuracy"} == set(namespace["history"].history)
+    assert namespace["agreement"] >= 0.95  # the Keras 3 student's int8 file against its Keras predictions
+    assert namespace["two_temperatures"].temperature == 1.0  # the schedule's last value

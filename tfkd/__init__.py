@@ -4,8 +4,9 @@ from tfkd import _keras  # noqa: F401  (must run before anything imports TensorF
 from tfkd import compress, data, students
 from tfkd.compress import prune, quantize_aware
 from tfkd.convert import TFLiteModel, convert
-from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, FeatureDistillation,
-                         WeightAveraging, cache_teacher_logits, logits_dataset, losses)
+from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, EntropyRegularization,
+                         FeatureDistillation, LogitsDistillation, MultiTeacher, WeightAveraging,
+                         cache_teacher_logits, logits_dataset, losses)
 from tfkd.benchmark import TFLiteBenchmark
 from tfkd.pipeline import PipelineConfig, run_pipeline
 from tfkd import teachers
@@ -16,7 +17,10 @@ __all__ = [
     "DistillationLoss",
     "DistillationSchedule",
     "Distiller",
+    "EntropyRegularization",
     "FeatureDistillation",
+    "LogitsDistillation",
+    "MultiTeacher",
     "PipelineConfig",
     "TFLiteBenchmark",
     "TFLiteModel",

@@ -87,6 +87,23 @@ def keras3():
     return import_optional("keras", "keras>=3", extra="teacher")
 
 
+def keras_module(keras_version):
+    """tf_keras for `keras_version` 2, standalone Keras 3 for 3; a ValueError naming the value otherwise."""
+    if keras_version == 2 and not isinstance(keras_version, bool):
+        return keras
+    if keras_version == 3:
+        return keras3()
+    raise ValueError(f"`keras_version` must be 2 (tf_keras) or 3 (Keras 3); received keras_version={keras_version!r}")
+
+
+def is_keras3(obj, kind="Model"):
+    """Whether `obj` is a Keras 3 `kind` ("Model", "losses.Loss"), without importing Keras 3."""
+    module = sys.modules.get("keras")
+    for name in kind.split("."):
+        module = getattr(module, name, None)
+    return isinstance(module, type) and isinstance(obj, module)
+
+
 def set_seed(seed):
     """Seeds Python, NumPy and TensorFlow (and Keras 3 when a teacher uses it)."""
     keras.utils.set_random_seed(seed)
@@ -94,4 +111,4 @@ def set_seed(seed):
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-__all__ = ["keras", "tf", "register", "import_optional", "keras_hub", "keras3", "set_seed"]
+__all__ = ["keras", "tf", "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]

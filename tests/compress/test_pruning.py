@@ -153,10 +153,12 @@ def test_begin_not_before_end_is_refused(student):
         tfkd.prune(student, 0.5)
 
 
-def test_keras3_model_is_refused_with_how_to_build_the_student():
+def test_keras3_model_is_refused_with_what_to_use_instead():
     k3 = keras3()
-    model = k3.Sequential([k3.Input((4,)), k3.layers.Dense(2)])
-    with pytest.raises(TypeError, match=r"only wrap tf_keras \(Keras 2\) models; received keras.*tfkd.students.build"):
+    model = k3.Sequential([k3.Input((4,)), k3.layers.Dense(2)], name="k3_student")
+    with pytest.raises(TypeError, match=r"only wrap tf_keras \(Keras 2\) models; 'k3_student' is a Keras 3 model\. "
+                                        r"For a Keras 3 student use post-training quantization instead: "
+                                        r"tfkd.convert\(model, 'int8'.*tfkd.students.build"):
         tfkd.prune(model, 0.5, end_step=10)
 
 

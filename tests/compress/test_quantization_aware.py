@@ -117,7 +117,8 @@ def test_unknown_preserve_is_named(student):
 
 def test_keras3_model_is_refused():
     k3 = keras3()
-    with pytest.raises(TypeError, match="only wrap tf_keras"):
+    with pytest.raises(TypeError, match=r"only wrap tf_keras .* Keras 3 model\. For a Keras 3 student use "
+                                        r"post-training quantization instead"):
         quantize_aware(k3.Sequential([k3.Input((4,)), k3.layers.Dense(2)]))
 
 

@@ -136,7 +136,7 @@ def test_missing_cached_logits_say_how_to_supply_them(student, token_data):
 @pytest.mark.parametrize("arguments, message", [
     ({"alpha": 1.5}, r"`alpha` must be in \[0, 1\]; received alpha=1.5"),
     ({"temperature": 0}, r"`temperature` must be > 0; received temperature=0"),
-    ({"distillation_loss": "l2"}, r"must be one of \['kl', 'mse'\]; received 'l2'"),
+    ({"distillation_loss": "l2"}, r"must be one of \['kl', 'mse'\].*received (loss=)?'l2'"),
 ], ids=["alpha", "temperature", "loss"])
 def test_bad_hyperparameters_are_named(student, arguments, message):
     with pytest.raises(ValueError, match=message):
@@ -205,3 +205,117 @@ def test_checkpoint_backup_and_tensorboard_callbacks_work(student, token_data, t
     restored.load_weights(str(tmp_path / "best.weights.h5"))
     assert restored.evaluate(data, verbose=0, return_dict=True)["accuracy"] == pytest.approx(
         max(distiller.history.history["val_accuracy"]))
+
+
+def test_compile_loss_is_the_student_loss(student, token_data):
+    ids, labels, logits = token_data
+    distiller = tfkd.Distiller(student, alpha=0.5)
+    distiller.compile(optimizer="adam", loss=lambda y, logits: tf.fill(tf.shape(logits)[:1], 1000.0))
+    results = distiller.evaluate(tfkd.logits_dataset(ids, labels, logits, 64), verbose=0, return_dict=True)
+    assert results["student_loss"] == pytest.approx(1000.0)
+    assert results["loss"] == pytest.approx(500.0 + 0.5 * results["distillation_loss"], rel=1e-5)
+    named = tfkd.Distiller(student)
+    named.compile(loss="mean_squared_error")  # a Keras loss name is resolved by Keras
+    assert named.student_loss_fn is keras.losses.mean_squared_error
+
+
+def test_compile_refuses_the_student_loss_twice_and_metrics_in_the_loss_place(student):
+    with pytest.raises(ValueError, match="give the student loss once: `loss` .* or `student_loss_fn`"):
+        tfkd.Distiller(student).compile(loss="mse", student_loss_fn=tfkd.losses.hard_cross_entropy)
+    with pytest.raises(ValueError, match=r"`metrics` must be a list, tuple or dict; received metrics='accuracy'"):
+        tfkd.Distiller(student).compile("adam", "accuracy")
+
+
+@pytest.mark.parametrize("outputs, message", [
+    (lambda x: {"probabilities": x}, r"the teacher gave a dict with keys \['probabilities'\]; a Distiller needs "
+                                     r"logits \[batch, classes\], or a dict with a 'logits' key"),
+    (lambda x: [x, x], r"the teacher gave a list of 2 outputs; a Distiller needs one logits tensor"),
+], ids=["dict without logits", "list"])
+def test_teacher_outputs_of_another_structure_are_named(student, token_data, outputs, message):
+    ids, labels, logits = token_data
+    distiller = tfkd.Distiller(student, teacher=lambda x, training=False: outputs(x))  # x: the "teacher" input
+    distiller.compile(optimizer="adam")
+    data = tf.data.Dataset.from_tensor_slices(({"student": ids, "teacher": logits}, labels)).batch(32)
+    with pytest.raises(ValueError, match=message):
+        distiller.fit(data, epochs=1, verbose=0)
+
+
+def test_a_student_with_several_outputs_is_refused_naming_them():
+    inputs = keras.Input((4,))
+    two = keras.Model(inputs, [keras.layers.Dense(2, name="a")(inputs), keras.layers.Dense(2, name="b")(inputs)])
+    with pytest.raises(ValueError, match=r"has 2 outputs .*; a Distiller needs one logits output"):
+        tfkd.Distiller(two)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"distillation_losses": [tfkd.LogitsDistillation()], "temperature": 2.0},
+     r"`temperature` is a shorthand for one LogitsDistillation term; with `distillation_losses` give it inside "
+     r"the term\. Received temperature=2.0"),
+    ({"distillation_losses": [tfkd.LogitsDistillation()], "distillation_loss": "mse"},
+     r"`distillation_loss` is a shorthand .* Received distillation_loss='mse'"),
+    ({"distillation_losses": ["kl"]}, r"`distillation_losses` must hold \['LogitsDistillation', "
+                                      r"'FeatureDistillation', 'EntropyRegularization'\] objects; received 'kl' \(str\)"),
+    ({"distillation_losses": []}, r"`distillation_losses` is empty"),
+    ({"distillation_loss_weights": [1.0]}, r"`distillation_loss_weights` needs `distillation_losses`"),
+    ({"distillation_losses": [tfkd.LogitsDistillation()], "distillation_loss_weights": [float("nan")]},
+     r"`distillation_loss_weights` must be finite numbers; received \[nan\]"),
+    ({"alpha": 0.2, "student_loss_weight": 0.3}, r"`alpha` and `student_loss_weight` are the same weight; "
+                                                  r"received alpha=0.2 and student_loss_weight=0.3"),
+    ({"teacher": np.zeros((2, 2))}, r"`teacher` must be a Keras model \(tf_keras or Keras 3\), a callable returning "
+                                    r"logits, or None .*; received ndarray"),
+], ids=["temperature beside terms", "loss beside terms", "term of a wrong type", "no terms", "weights alone",
+        "nan weight", "alpha and student_loss_weight", "array teacher"])
+def test_bad_term_arguments_are_named(student, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        tfkd.Distiller(student, **arguments)
+
+
+def test_distillation_loss_fn_needs_exactly_one_logits_term(student):
+    distiller = tfkd.Distiller(student, distillation_losses=[tfkd.LogitsDistillation(2.0), tfkd.LogitsDistillation(4.0)])
+    with pytest.raises(ValueError, match="replaces the loss of the one LogitsDistillation term; this Distiller has 2"):
+        distiller.compile(distillation_loss_fn="kl")
+    distiller.temperature = 5.0  # sets every logits term
+    assert [term.temperature for term in distiller.distillation_losses] == [5.0, 5.0]
+
+
+def test_entropy_weight_needs_an_entropy_term(student):
+    distiller = tfkd.Distiller(student)
+    distiller.entropy_weight = 0.0  # nothing to switch off: accepted
+    with pytest.raises(ValueError, match=r"this Distiller has no entropy term; received entropy_weight=0.5"):
+        distiller.entropy_weight = 0.5
+
+
+def test_a_multi_teacher_takes_the_logits_terms_temperature_or_refuses_another(student, token_data):
+    from tfkd.distill import MultiTeacher
+
+    teacher = _teacher()
+    ensemble = MultiTeacher([teacher, teacher])
+    tfkd.Distiller(student, ensemble, temperature=4.0)
+    assert ensemble.temperature == 4.0
+    with pytest.raises(ValueError, match=r"the MultiTeacher's temperature \(2.0\) differs from the Distiller's "
+                                         r"logits term \(4.0\)"):
+        tfkd.Distiller(student, MultiTeacher([teacher], temperature=2.0), temperature=4.0)
+
+
+@pytest.mark.parametrize("filename, save_arguments", [("distiller.keras", {}), ("distiller.h5", {}),
+                                                      ("saved_model", {"save_format": "tf"})],
+                         ids=["keras", "h5", "SavedModel"])
+def test_every_save_format_reloads_as_a_distiller_with_the_same_predictions(student, token_data, tmp_path, filename,
+                                                                           save_arguments):
+    ids, labels, logits = token_data
+    distiller = tfkd.Distiller(student, alpha=0.3, distillation_losses=[
+        tfkd.LogitsDistillation(2.0, keras.losses.KLDivergence()), tfkd.FeatureDistillation("features", "f",
+                                                                                            teacher_dim=4)],
+        distillation_loss_weights=[1.0, 0.5], entropy_weight=0.05)
+    distiller.compile(optimizer="adam")
+    features = np.random.default_rng(0).normal(size=(len(ids), 4)).astype("float32")
+    distiller.fit(tf.data.Dataset.from_tensor_slices((ids, labels, {"logits": logits, "f": features})).batch(64),
+                  epochs=1, verbose=0)
+    distiller.save(tmp_path / filename, **save_arguments)
+    reloaded = keras.models.load_model(tmp_path / filename)
+    assert type(reloaded) is tfkd.Distiller
+    assert reloaded.get_config() == distiller.get_config()
+    assert (reloaded.alpha, reloaded.temperature, reloaded.entropy_weight) == (0.3, 2.0, 0.05)
+    np.testing.assert_allclose(reloaded.predict(ids, verbose=0), distiller.predict(ids, verbose=0), atol=1e-6)
+    if filename.endswith(".keras"):  # compiled again, with the optimizer's state: training goes on
+        assert int(reloaded.optimizer.iterations) == int(distiller.optimizer.iterations) == 4

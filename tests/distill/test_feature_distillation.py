@@ -128,3 +128,15 @@ def test_a_subclassed_student_is_refused_for_features():
 
     with pytest.raises(ValueError, match="needs a functional student.*is a Subclassed"):
         tfkd.Distiller(Subclassed(), None, features=[tfkd.FeatureDistillation("x", teacher_dim=2)])
+
+
+def test_cached_features_of_another_width_are_named(student, token_data):
+    ids, labels, logits = token_data
+    features = np.zeros((len(ids), 8), "float32")
+    data = tf.data.Dataset.from_tensor_slices((ids, labels, {"logits": logits, "sentence": features})).batch(32)
+    distiller = tfkd.Distiller(student, None, features=[tfkd.FeatureDistillation("features", "sentence",
+                                                                                 teacher_dim=6)])
+    distiller.compile(optimizer="adam")
+    with pytest.raises(ValueError, match=r"the teacher's features 'sentence' have width 8 but the projection gives 6; "
+                                         r"set teacher_dim=8"):
+        distiller.fit(data, epochs=1, verbose=0)

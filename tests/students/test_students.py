@@ -97,3 +97,23 @@ def test_max_pooled_bilstm_config_round_trips():
     ids = np.arange(2 * SEQUENCE_LENGTH).reshape(2, SEQUENCE_LENGTH) % VOCABULARY_SIZE
     np.testing.assert_allclose(rebuilt.predict(ids, verbose=0), model.predict(ids, verbose=0), rtol=1e-6)
     assert "max_pooling" in [layer.name for layer in rebuilt.layers]
+
+
+@pytest.mark.parametrize("architecture", ["cnn", "average_embedding"])
+def test_keras3_students_have_the_same_layers_and_parameters(architecture):
+    from tfkd._keras import keras3
+
+    tf_keras_model = tfkd.students.build(architecture, 50, 16, 2)
+    keras3_model = tfkd.students.build(architecture, 50, 16, 2, keras_version=3)
+    assert isinstance(keras3_model, keras3().Model)
+    assert [layer.name for layer in keras3_model.layers] == [layer.name for layer in tf_keras_model.layers]
+    assert keras3_model.count_params() == tf_keras_model.count_params()
+
+
+@pytest.mark.parametrize("architecture, keras_version, message", [
+    ("bilstm", 3, r"keras_version=3 builds \['average_embedding', 'cnn'\]; received architecture='bilstm'"),
+    ("cnn", 4, r"`keras_version` must be 2 \(tf_keras\) or 3 \(Keras 3\); received keras_version=4"),
+], ids=["tf_keras-only architecture", "unknown version"])
+def test_bad_keras_versions_are_named(architecture, keras_version, message):
+    with pytest.raises(ValueError, match=message):
+        tfkd.students.build(architecture, 50, 16, 2, keras_version=keras_version)

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from tfkd._keras import import_optional, keras, tf
+from tfkd._keras import import_optional, is_keras3, keras, tf
 from tfkd.compress.prunable_bidirectional import PrunableBidirectional, prunable_bidirectional
 
 SCHEDULES = ("polynomial", "constant")
@@ -223,6 +223,12 @@ def sparsity_report(model):
 
 def check_wrappable(model):
     """Raises a TypeError unless `model` is a tf_keras functional or Sequential model."""
+    if is_keras3(model):
+        raise TypeError(
+            f"TF-MOT can only wrap tf_keras (Keras 2) models; {model.name!r} is a Keras 3 model. For a Keras 3 "
+            "student use post-training quantization instead: tfkd.convert(model, 'int8', representative_data=...) "
+            "gives the full-int8 file; for pruning or QAT, build the student with tfkd.students.build(...) (tf_keras) "
+            "and distill it with tfkd.Distiller as before.")
     if not isinstance(model, keras.Model):
         raise TypeError(
             f"TF-MOT can only wrap tf_keras (Keras 2) models; received {type(model).__module__}."

@@ -26,14 +26,15 @@ class FeatureDistillation:
             a dict `{"logits": ..., teacher_layer: features}`. Default: the
             same name as `student_layer`.
         loss: str, `"mse"` (default) or `"cosine"`.
-        weight: float >= 0, weight of this term in the total loss. Default 1.0.
+        weight: float >= 0, weight of this term in the total loss (the default of
+            its entry in `distillation_loss_weights`). Default 1.0.
         teacher_dim: int or None, the teacher features' width; needed only
             when the teacher is not a model whose layer shapes can be read
             (cached features, a plain callable).
 
     Example:
         >>> features = FeatureDistillation("features", teacher_layer="pooled", loss="cosine", teacher_dim=384)
-        >>> distiller = tfkd.Distiller(student, teacher=None, features=[features])
+        >>> distiller = tfkd.Distiller(student, teacher=None, distillation_losses=[tfkd.LogitsDistillation(), features])
     """
 
     def __init__(self, student_layer, teacher_layer=None, loss="mse", weight=1.0, teacher_dim=None):
@@ -52,13 +53,23 @@ class FeatureDistillation:
         self.weight = float(weight)
         self.teacher_dim = teacher_dim
 
-    def projection(self, teacher_dim):
-        """The learned Dense projection from the student's width to `teacher_dim`."""
-        return keras.layers.Dense(teacher_dim, use_bias=True, name=f"projection_{self.student_layer}")
+    def projection(self, teacher_dim, layers=None):
+        """The learned Dense projection from the student's width to `teacher_dim`.
+
+        `layers` is the Keras layers module to build it with (default
+        tf_keras; a Keras 3 student's Distiller passes Keras 3's).
+        """
+        layers = keras.layers if layers is None else layers
+        return layers.Dense(teacher_dim, use_bias=True, name=f"projection_{self.student_layer}")
 
     def __call__(self, teacher_features, projected_student_features):
         """Per-example loss [batch] between pooled teacher features and projected student features."""
         teacher_features = pool_features(teacher_features)
+        teacher_width, student_width = teacher_features.shape[-1], projected_student_features.shape[-1]
+        if teacher_width is not None and student_width is not None and teacher_width != student_width:
+            raise ValueError(f"FeatureDistillation({self.student_layer!r}): the teacher's features "
+                             f"{self.teacher_layer!r} have width {teacher_width} but the projection gives "
+                             f"{student_width}; set teacher_dim={teacher_width}")
         if self.loss == "cosine":
             return losses.cosine_distance(teacher_features, projected_student_features)
         return losses.feature_mse(teacher_features, projected_student_features)

@@ -21,16 +21,19 @@ class MultiTeacher:
         weighting: str, "fixed" (default), "confidence" (per example, each
             teacher weighted by its top probability) or "entropy" (per
             example, by exp(-entropy) of its prediction).
-        temperature: float > 0, the Distiller's temperature. Default 3.0.
+        temperature: float > 0 or None (default): the temperature of the
+            mixture. A `Distiller` given this teacher sets it from its
+            logits term (and refuses a different explicit value); alone,
+            None means 1.0.
         input_keys: list of str or None; teacher i reads `x[input_keys[i]]`
             (one teacher per modality). Default: every teacher reads `x`.
 
     Example:
         >>> ensemble = MultiTeacher([teacher_a, teacher_b], weighting="entropy", temperature=2.0)
-        >>> distiller = tfkd.Distiller(student, ensemble, temperature=2.0)
+        >>> distiller = tfkd.Distiller(student, ensemble, temperature=2.0)  # the ensemble mixes at T=2 too
     """
 
-    def __init__(self, teachers, weights=None, weighting="fixed", temperature=3.0, input_keys=None):
+    def __init__(self, teachers, weights=None, weighting="fixed", temperature=None, input_keys=None):
         self.teachers = list(teachers)
         if not self.teachers:
             raise ValueError("`teachers` is empty; give at least one teacher")
@@ -45,20 +48,38 @@ class MultiTeacher:
                              f"received input_keys={input_keys}")
         self.weights = [w / sum(weights) for w in weights]
         self.weighting = weighting
-        self.temperature = losses.check_temperature(temperature)
+        self.temperature = None if temperature is None else losses.check_temperature(temperature)
+        self._explicit_temperature, self._temperature_variable = self.temperature, None
         self.input_keys = input_keys
         self.trainable = False
 
+    def bind_temperature(self, variable, temperature):
+        """Mixes at a Distiller's logits temperature from now on (`variable` follows its schedule).
+
+        Raises:
+            ValueError: the Distiller has no logits term, or this teacher was
+                given another temperature explicitly.
+        """
+        if variable is None:
+            raise ValueError("a MultiTeacher mixes soft targets at the temperature of a LogitsDistillation term; "
+                             "this Distiller has none")
+        if self._explicit_temperature is not None and self._explicit_temperature != temperature:
+            raise ValueError(f"the MultiTeacher's temperature ({self.temperature}) differs from the Distiller's "
+                             f"logits term ({temperature}); leave MultiTeacher(temperature=None) to take it")
+        self.temperature, self._temperature_variable = temperature, variable
+
     def __call__(self, inputs, training=False):
+        temperature = self._temperature_variable if self._temperature_variable is not None else (
+            self.temperature or 1.0)
         probabilities = []
         for index, teacher in enumerate(self.teachers):
             teacher_inputs = inputs[self.input_keys[index]] if self.input_keys else inputs
             logits = tf.stop_gradient(tf.cast(teacher(teacher_inputs, training=False), tf.float32))
-            probabilities.append(losses.soft_targets(logits, self.temperature))
+            probabilities.append(losses.soft_targets(logits, temperature))
         stacked = tf.stack(probabilities, axis=0)  # [teachers, batch, classes]
         weights = self._example_weights(stacked)  # [teachers, batch, 1]
         mixture = tf.reduce_sum(weights * stacked, axis=0)
-        return self.temperature * tf.math.log(mixture + 1e-12)
+        return temperature * tf.math.log(mixture + 1e-12)
 
     def _example_weights(self, stacked):
         fixed = tf.reshape(tf.constant(self.weights, tf.float32), [-1, 1, 1])

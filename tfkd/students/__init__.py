@@ -13,6 +13,8 @@ from tfkd.students.multimodal import build_multimodal
 from tfkd.students.position_embedding import PositionEmbedding
 from tfkd.students.transformer import build_transformer
 
+# The builders that also build a Keras 3 model (`keras_version=3`).
+KERAS3_STUDENTS = ("average_embedding", "cnn")
 STUDENTS = {
     "average_embedding": build_average_embedding,
     "bilstm": build_bilstm,
@@ -31,13 +33,16 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
         sequence_length: int, ids per example.
         num_classes: int.
         **kwargs: the builder's own hyperparameters (e.g. `embedding_dim`, `name`; the
-            BiLSTM's `pooling`, "last" or "max").
+            BiLSTM's `pooling`, "last" or "max"; `keras_version=3` for a Keras 3
+            model, where the architecture is one of `KERAS3_STUDENTS`).
 
     Returns:
-        An uncompiled `tf_keras.Model` with input `token_ids` [batch, sequence_length] int32.
+        An uncompiled `tf_keras.Model` (a `keras.Model` with `keras_version=3`) with
+        input `token_ids` [batch, sequence_length] int32.
 
     Raises:
-        ValueError: unknown name, or a size below 1.
+        ValueError: unknown name, a size below 1, or `keras_version=3` for an
+            architecture built only in tf_keras.
 
     Example:
         >>> model = tfkd.students.build("cnn", vocabulary_size=50, sequence_length=16, num_classes=2)
@@ -46,10 +51,13 @@ def build(architecture, vocabulary_size, sequence_length, num_classes, **kwargs)
     """
     if architecture not in STUDENTS:
         raise ValueError(f"Unknown student {architecture!r}; choose one of {sorted(STUDENTS)}")
+    if kwargs.get("keras_version", 2) != 2 and architecture not in KERAS3_STUDENTS:
+        raise ValueError(f"keras_version={kwargs['keras_version']!r} builds {list(KERAS3_STUDENTS)}; received "
+                         f"architecture={architecture!r}, which is built in tf_keras only")
     return STUDENTS[architecture](check_integer("vocabulary_size", vocabulary_size, 1),
                                   check_integer("sequence_length", sequence_length, 1),
                                   check_integer("num_classes", num_classes, 1), **kwargs)
 
 
-__all__ = ["PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
+__all__ = ["KERAS3_STUDENTS", "PositionEmbedding", "STUDENTS", "build", "build_average_embedding", "build_bilstm", "build_cnn",
            "build_multimodal", "build_transformer", "transfer_embeddings"]

@@ -1,10 +1,10 @@
 """Kim (2014) CNN student: parallel Conv1D filters of several widths, max-pooled."""
 
-from tfkd._keras import keras
+from tfkd._keras import keras_module
 
 
 def build_cnn(vocabulary_size, sequence_length, num_classes, embedding_dim=32, filters=64,
-              kernel_sizes=(3, 4, 5), dropout=0.5, name="cnn_student"):
+              kernel_sizes=(3, 4, 5), dropout=0.5, name="cnn_student", keras_version=2):
     """A Kim-style CNN over token ids returning logits.
 
     Args:
@@ -16,7 +16,10 @@ def build_cnn(vocabulary_size, sequence_length, num_classes, embedding_dim=32, f
         filters: int, filters per kernel width. Default 64.
         kernel_sizes: tuple of int, default (3, 4, 5).
         dropout: float, default 0.5 (Kim's value).
+        keras_version: 2 (default: a tf_keras model, what TF-MOT compresses)
+            or 3 (the same architecture as a Keras 3 model).
     """
+    keras = keras_module(keras_version)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
     embedded = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(ids)
     pooled = [
