@@ -131,3 +131,9 @@ def test_the_keras3_class_refuses_a_tf_keras_student_naming_what_to_use(student)
     with pytest.raises(ValueError, match="this Distiller trains Keras 3 students; received a tf_keras model: use "
                                          "tfkd.Distiller, which picks the right one"):
         tfkd.distill.Keras3Distiller(student)
+
+
+def test_a_tf_keras_optimizer_is_refused_naming_the_keras3_one(k3_student):
+    with pytest.raises(ValueError, match=r"a Keras 3 student trains with a Keras 3 optimizer \(keras.optimizers.SGD\); "
+                                         r"received the tf_keras optimizer"):
+        tfkd.Distiller(k3_student).compile(optimizer=keras.optimizers.SGD())

@@ -32,10 +32,10 @@ def _numpy_average(start, after_steps, decay):
     return averages
 
 
-def _fit(student, token_data, callbacks, epochs=2, validation=False):
+def _fit(student, token_data, callbacks, epochs=2, validation=False, optimizers=keras.optimizers):
     ids, labels, logits = token_data
     distiller = tfkd.Distiller(student, None, alpha=0.5)
-    distiller.compile(optimizer=keras.optimizers.SGD(0.5), metrics=["accuracy"])
+    distiller.compile(optimizer=optimizers.SGD(0.5), metrics=["accuracy"])
     start = [variable.numpy() for variable in distiller.trainable_variables]
     data = tfkd.logits_dataset(ids, labels, logits, 64)
     history = distiller.fit(data, epochs=epochs, callbacks=callbacks, verbose=0,
@@ -103,3 +103,17 @@ def test_a_decay_outside_0_1_is_named(decay):
 @pytest.mark.parametrize("decay", [0.0, 0.999], ids=["0", "0.999"])
 def test_decays_inside_the_range_are_kept(decay):
     assert tfkd.WeightAveraging(decay).decay == decay
+
+
+def test_a_keras3_students_fit_ends_with_the_numpy_average_too(token_data):
+    from tfkd._keras import keras3
+
+    keras3().utils.set_random_seed(0)
+    student = tfkd.students.build("cnn", 50, 16, 2, keras_version=3)
+    recorder = _Recorder()  # a tf_keras callback: Keras 3's fit calls it the same way
+    distiller, start, _ = _fit(student, token_data, [tfkd.WeightAveraging(0.9), recorder],
+                               optimizers=keras3().optimizers)
+    assert isinstance(distiller, tfkd.distill.Keras3Distiller)
+    expected = _numpy_average(start, recorder.after_steps, 0.9)
+    for variable, average in zip(distiller.trainable_variables, expected):
+        np.testing.assert_allclose(variable.numpy(), average, rtol=1e-5, atol=1e-6)

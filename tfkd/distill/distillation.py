@@ -276,6 +276,8 @@ class Distillation:
     def fit(self, *args, callbacks=None, **kwargs):
         """Keras's `fit`, stopping with a message naming the loss that became NaN or infinite."""
         callbacks = list(callbacks or [])
+        if isinstance(args[0] if args else kwargs.get("x"), tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a dataset brings its own order; Keras 3 warns otherwise
         if not any(isinstance(callback, StopOnNaNLoss) for callback in callbacks):
             callbacks.append(self._stop_on_nan_class())
         return super().fit(*args, callbacks=callbacks, **kwargs)

@@ -5,7 +5,7 @@ arguments, terms, teachers (tf_keras, Keras 3, callables, cached logits)
 and data as the tf_keras `Distiller`, and shares its loss arithmetic.
 """
 
-from tfkd._keras import keras3
+from tfkd._keras import keras as tf_keras, keras3
 from tfkd.distill.distillation import Distillation, StopOnNaNLoss
 
 keras = keras3()
@@ -44,6 +44,9 @@ class Keras3Distiller(Distillation, keras.Model):
                 alpha=None, temperature=None, loss=None, **kwargs):
         """As `tfkd.Distiller.compile`; XLA is off, since a tf_keras teacher may run inside the step."""
         kwargs.setdefault("jit_compile", False)
+        if isinstance(optimizer, tf_keras.optimizers.Optimizer):
+            raise ValueError(f"a Keras 3 student trains with a Keras 3 optimizer (keras.optimizers."
+                             f"{type(optimizer).__name__}); received the tf_keras optimizer {optimizer!r}")
         self._compile_arguments(metrics, student_loss_fn, distillation_loss_fn, alpha, temperature, loss)
         super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
 

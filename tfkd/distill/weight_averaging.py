@@ -45,7 +45,8 @@ class WeightAveraging(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         variables = self.model.trainable_variables
-        self._averages = [tf.Variable(variable.read_value(), trainable=False) for variable in variables]
+        # convert_to_tensor reads a tf_keras variable and a Keras 3 one (which wraps a tf.Variable) alike.
+        self._averages = [tf.Variable(tf.convert_to_tensor(variable), trainable=False) for variable in variables]
         steps = tf.Variable(0.0, trainable=False)
 
         @tf.function
