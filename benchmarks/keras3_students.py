@@ -23,6 +23,7 @@ import numpy as np
 
 import tfkd
 from tfkd._keras import keras_module, set_seed
+from tfkd.benchmark import tfidf_baseline
 from tfkd.benchmark.machine import machine_info
 from tfkd.teachers import fine_tuned_teacher
 from results_io import write_results
@@ -43,7 +44,8 @@ def main():
     results = {"settings": {**vars(args), "batch_size": BATCH_SIZE, "sequence_length": SEQUENCE_LENGTH,
                             "vocabulary": f"word, {VOCABULARY_SIZE}", "alpha": 0.1, "temperature": 3.0,
                             "learning_rate": 1e-3, "student": "cnn"},
-               "machine": machine_info(), "teacher": data["teacher"], "baseline": tfidf_baseline(data), "runs": []}
+               "machine": machine_info(), "teacher": data["teacher"], "baseline": tfidf_baseline(data["splits"]),
+               "runs": []}
     for seed in args.seeds:
         for keras_version in (2, 3):
             run = train(data, keras_version, seed, args.epochs)
@@ -67,26 +69,10 @@ def prepare(work):
               for split in SPLITS}
     labels = {split: np.asarray(splits[split].labels) for split in SPLITS}
     teacher_accuracy = float(np.mean(logits["test"].argmax(-1) == labels["test"]))
-    return {"texts": texts, "labels": labels, "logits": logits, "vocabulary": vectorizer.vocabulary_length,
+    return {"splits": splits, "texts": texts, "labels": labels, "logits": logits,
+            "vocabulary": vectorizer.vocabulary_length,
             "ids": {split: vectorizer(texts[split]) for split in SPLITS},
             "teacher": {**teacher.info, "test_accuracy": teacher_accuracy}}
-
-
-def tfidf_baseline(data):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    features = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(data["texts"]["train"])
-    x = {split: features.transform(data["texts"][split]) for split in SPLITS}
-    scored = []
-    for c in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
-        model = LogisticRegression(C=c, max_iter=2000).fit(x["train"], data["labels"]["train"])
-        scored.append((model.score(x["validation"], data["labels"]["validation"]), c, model))
-    validation, c, model = max(scored, key=lambda item: item[0])
-    return {"model": "TF-IDF (word 1-2 grams, sublinear tf) + logistic regression", "C": c,
-            "validation_accuracy": float(validation),
-            "test_accuracy": float(model.score(x["test"], data["labels"]["test"])),
-            "parameters": int(model.coef_.size + model.intercept_.size)}
 
 
 def train(data, keras_version, seed, epochs):

@@ -43,3 +43,14 @@ def test_distillation_guide_snippets_run():
     assert {"loss", "student_loss", "distillation_loss", "entropy", "accuracy"} == set(namespace["history"].history)
     assert namespace["agreement"] >= 0.95  # the Keras 3 student's int8 file against its Keras predictions
     assert namespace["two_temperatures"].temperature == 1.0  # the schedule's last value
+
+
+def test_the_mediapipe_section_of_the_deploy_guide_runs(tmp_path, monkeypatch):
+    text = (DOCS / "deploy.md").read_text()
+    (block,) = [block for block in re.findall(r"```python\n(.*?)```", text, re.S) if "attach_tflite_metadata" in block]
+    monkeypatch.chdir(tmp_path)  # the snippet writes student.tflite
+    namespace = {}
+    exec(compile(block, str(DOCS / "deploy.md"), "exec"), namespace)  # noqa: S102
+    assert namespace["metadata"]["labels"] == ["negative", "positive"]
+    assert namespace["metadata"]["delimiter"] == r"[^\w']+"
+    assert (tmp_path / "student.tflite").read_bytes() == namespace["model"]

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import tfkd
+
 from tfkd.data import TextVectorizer
 from tfkd.data.text_vectorizer import fnv1a_32
 
@@ -76,7 +78,7 @@ def test_save_refuses_to_overwrite(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"kind": "bpe"}, r"`kind` must be one of \['wordpiece', 'word', 'hashed'\]; received kind='bpe'"),
+    ({"kind": "bpe"}, r"`kind` must be one of \['wordpiece', 'word', 'hashed', 'mediapipe'\]; received kind='bpe'"),
     ({"vocabulary_size": 2}, r"`vocabulary_size` must be an integer >= 3; received vocabulary_size=2"),
     ({"vocabulary_size": 3}, None),
     ({"sequence_length": 0}, r"`sequence_length` must be an integer >= 1; received sequence_length=0"),
@@ -103,3 +105,36 @@ def test_unfitted_and_string_input_errors():
 def test_missing_files_on_load_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
         TextVectorizer.load(tmp_path)
+
+
+def test_mediapipe_kind_gives_the_ids_mediapipes_regex_tokenizer_computes():
+    vectorizer = tfkd.data.TextVectorizer("mediapipe", 50, 6).fit(["a good film", "a bad film", "don't go"])
+    assert vectorizer.vocabulary[:3] == ["<PAD>", "<START>", "<UNKNOWN>"]
+    good, film, bad, dont = (vectorizer.vocabulary.index(word) for word in ("good", "film", "bad", "don't"))
+    ids = vectorizer(["Good film!", "GOOD, bad", "don't", "gOOd café", "good_film", "a a a a a a a"])
+    np.testing.assert_array_equal(ids[:5], [
+        [1, good, film, 0, 0, 0],  # <START> first; capitalised words find the lowercase entry
+        [1, good, bad, 0, 0, 0],   # punctuation is a delimiter, never a token
+        [1, dont, 0, 0, 0, 0],     # apostrophes stay inside words
+        [1, 2, 2, 0, 0, 0],        # mixed case and non-ASCII letters (RE2's \w is ASCII) are unknown
+        [1, 2, 0, 0, 0, 0],        # the underscore is a word character
+    ])
+    assert list(ids[5]) == [1] + [vectorizer.vocabulary.index("a")] * 5  # <START> + the first length - 1 tokens
+    assert vectorizer.tokenizer_settings()["unknown_id"] == 2 and vectorizer.tokenizer_settings()["start_id"] == 1
+    lines = vectorizer.mediapipe_vocabulary_text().split("\n")
+    assert {f"good {good}", f"Good {good}", f"GOOD {good}", f"don't {dont}", f"Don't {dont}"} <= set(lines)
+
+
+def test_mediapipe_kind_without_lowercase_keeps_the_case_of_the_training_text():
+    vectorizer = tfkd.data.TextVectorizer("mediapipe", 50, 4, lowercase=False).fit(["Good film", "good film"])
+    ids = vectorizer(["Good", "good", "GOOD"])
+    assert ids[0, 1] != ids[1, 1] and ids[2, 1] == 2
+    assert "GOOD" not in vectorizer.mediapipe_vocabulary_text()
+
+
+def test_mediapipe_kind_refuses_stopwords_and_round_trips_through_save(tmp_path):
+    with pytest.raises(ValueError, match=r"kind='mediapipe' .* cannot drop stopwords; received stopwords=True"):
+        tfkd.data.TextVectorizer("mediapipe", stopwords=True)
+    vectorizer = tfkd.data.TextVectorizer("mediapipe", 50, 6).fit(["a good film", "a bad film"])
+    reloaded = tfkd.data.TextVectorizer.load(vectorizer.save(tmp_path / "tokenizer"))
+    np.testing.assert_array_equal(reloaded(["A good film"]), vectorizer(["A good film"]))

@@ -10,6 +10,7 @@ from tfkd.data.cache import write_bytes_atomic
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 CALIBRATED_MODES = ("int8", "int16x8")
+OUTPUT_TYPES = ("int8", "float32")  # of an "int8" file's output
 # Measured with TF 2.21 on an unrolled (Bi)LSTM: the int8 quantizer leaves one gate SPLIT of the
 # 32 in float (DEQUANTIZE -> SPLIT -> QUANTIZE) in about 2 conversions in 5 of the same model, at
 # random. Converting again gives the all-int8 graph; 8 tries leave a chance of about 0.4**8.
@@ -17,7 +18,7 @@ INT8_ATTEMPTS = 8
 
 
 def convert(model, mode="int8", representative_data=None, num_samples=200, output_path=None, overwrite=False,
-            sequence_length=None, strip_names=False):
+            sequence_length=None, strip_names=False, output_type=None):
     """Converts a Keras model (tf_keras or Keras 3) to a TFLite flatbuffer with a batch-1 signature.
 
     The signature is fixed to [1, sequence_length] (a dynamic batch fails on
@@ -40,13 +41,18 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         strip_names: bool, drop the names of intermediate tensors (see
             `strip_tensor_names`). Default False: names let `MicroModel`
             name the Keras layer behind an unsupported op.
+        output_type: None (default: the mode's own; int8 for "int8") or, in
+            "int8" mode, `"float32"`: every op stays int8 and one DEQUANTIZE
+            gives float32 scores, the output MediaPipe Tasks and the TFLite
+            Task Library accept (they refuse an int8 output).
 
     Returns:
         bytes of the .tflite flatbuffer.
 
     Raises:
         ValueError: unknown mode; "int8"/"int16x8" without representative data, with
-            an empty one, or with samples of the wrong dtype or shape.
+            an empty one, or with samples of the wrong dtype or shape; an
+            `output_type` other than "int8"/"float32", or given outside "int8" mode.
         FileExistsError: `output_path` exists and `overwrite` is False.
 
     Example:
@@ -55,6 +61,9 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     """
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {list(MODES)}; received mode={mode!r}")
+    if output_type is not None and (mode != "int8" or output_type not in OUTPUT_TYPES):
+        raise ValueError(f"`output_type` is {list(OUTPUT_TYPES)} in mode 'int8' (or None); received "
+                         f"output_type={output_type!r} with mode={mode!r}")
     signature = input_signature(model, sequence_length)
     converter = _converter(model, signature)
     if mode != "float32":
@@ -68,7 +77,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
                                                     for sample in samples)
         if mode == "int8":
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_output_type = tf.int8
+            converter.inference_output_type = tf.float32 if output_type == "float32" else tf.int8
         else:  # int16 activations, int8 weights: closer to float where int8 activations lose too much
             converter.target_spec.supported_ops = [
                 tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
@@ -109,12 +118,13 @@ def strip_tensor_names(flatbuffer):
 
 
 def float_tensors(flatbuffer):
-    """Names of the float32 tensors of a .tflite flatbuffer other than its inputs (none in a full-int8 file)."""
+    """Names of the float32 tensors of a .tflite flatbuffer other than its inputs and outputs (none in a
+    full-int8 file, whose output is int8 or, with `output_type="float32"`, the one dequantized result)."""
     litert = import_optional("ai_edge_litert.interpreter", "ai-edge-litert")
     interpreter = litert.Interpreter(model_content=flatbuffer)
-    inputs = {detail["index"] for detail in interpreter.get_input_details()}
+    ends = {detail["index"] for detail in interpreter.get_input_details() + interpreter.get_output_details()}
     return [detail["name"] for detail in interpreter.get_tensor_details()
-            if detail["dtype"] == np.float32 and detail["index"] not in inputs]
+            if detail["dtype"] == np.float32 and detail["index"] not in ends]
 
 
 def _all_int8(flatbuffer, converter, attempts):

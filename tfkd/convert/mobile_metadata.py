@@ -91,7 +91,7 @@ def _describe(content, vectorizer, labels, description):
     }
 
 
-def _with_metadata_entry(content, payload):
+def _with_metadata_entry(content, payload, name=METADATA_NAME):
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(content))
@@ -100,14 +100,14 @@ def _with_metadata_entry(content, payload):
     buffer.data = list(payload)
     model.buffers.append(buffer)
     entry = schema.MetadataT()
-    entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
+    entry.name, entry.buffer = name, len(model.buffers) - 1
     model.metadata = list(model.metadata or []) + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def _zip(files):
+def _zip(files, compression=zipfile.ZIP_DEFLATED):
     stream = io.BytesIO()
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(stream, "w", compression) as archive:
         for name, text in files.items():
             archive.writestr(name, text)
     return stream.getvalue()

@@ -3,6 +3,7 @@
 import collections
 import json
 import pathlib
+import re
 
 import numpy as np
 
@@ -11,8 +12,15 @@ from tfkd._keras import keras_hub, tf
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.data.preprocess import remove_stopwords, word_tokenize
 
-KINDS = ("wordpiece", "word", "hashed")
-RESERVED_TOKENS = ("[PAD]", "[UNK]")  # ids 0 and 1 in every vocabulary
+KINDS = ("wordpiece", "word", "hashed", "mediapipe")
+RESERVED_TOKENS = ("[PAD]", "[UNK]")  # ids 0 and 1 in every vocabulary but "mediapipe"'s
+# MediaPipe Tasks' regex tokenizer (the TextClassifier of Android, iOS, Web and Python apps), measured
+# with mediapipe 1.2.3: texts split on this pattern in RE2, whose \w is ASCII only; the ids are
+# <START>, then the first sequence_length - 1 tokens looked up exactly as written (no lowercasing),
+# <UNKNOWN> for the rest, padded with <PAD> at the end.
+MEDIAPIPE_RESERVED_TOKENS = ("<PAD>", "<START>", "<UNKNOWN>")
+MEDIAPIPE_DELIMITER = r"[^\w']+"
+_MEDIAPIPE_SPLIT = re.compile(MEDIAPIPE_DELIMITER, re.ASCII)
 HASH = "fnv1a_32"  # the word hash of kind="hashed", written to tokenizer.json for apps
 CONFIG_FILE = "tokenizer.json"
 VOCABULARY_FILE = "vocab.txt"
@@ -23,7 +31,8 @@ class TextVectorizer:
 
     Students take these ids as input, so the .tflite never tokenizes: the
     vocabulary and settings are saved next to every model (`save`) for an
-    app to tokenize the same way. Id 0 is padding, id 1 unknown.
+    app to tokenize the same way. Id 0 is padding, id 1 unknown (kind "mediapipe":
+    1 is the start token, 2 unknown).
 
     Args:
         kind: str, `"wordpiece"` (default; keras-hub WordPiece, BERT-style
@@ -59,8 +68,11 @@ class TextVectorizer:
         if kind not in KINDS:
             raise ValueError(f"`kind` must be one of {list(KINDS)}; received kind={kind!r}")
         word_tokenize("", tokenizer)  # validates `tokenizer`
+        if kind == "mediapipe" and stopwords:
+            raise ValueError("kind='mediapipe' gives the ids MediaPipe's tokenizer computes in the app, which "
+                             "cannot drop stopwords; received stopwords=True")
         self.kind = kind
-        self.vocabulary_size = check_integer("vocabulary_size", vocabulary_size, len(RESERVED_TOKENS) + 1)
+        self.vocabulary_size = check_integer("vocabulary_size", vocabulary_size, len(_reserved(kind)) + 1)
         self.sequence_length = check_integer("sequence_length", sequence_length, 1)
         self.lowercase = bool(lowercase)
         self.stopwords = bool(stopwords)
@@ -77,12 +89,13 @@ class TextVectorizer:
             raise ValueError("`texts` is empty; the vocabulary needs at least one training text")
         if self.kind == "hashed":
             return self
-        if self.kind == "word":
-            counts = collections.Counter(token for text in texts for token in word_tokenize(text, self.tokenizer))
+        if self.kind in ("word", "mediapipe"):
+            counts = collections.Counter(token for text in texts for token in self._tokens(text))
             # Ties broken alphabetically so the vocabulary does not depend on text order.
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            words = [word for word, _ in ranked if word not in RESERVED_TOKENS]
-            self.vocabulary = list(RESERVED_TOKENS) + words[: self.vocabulary_size - len(RESERVED_TOKENS)]
+            reserved = _reserved(self.kind)
+            words = [word for word, _ in ranked if word not in reserved]
+            self.vocabulary = list(reserved) + words[: self.vocabulary_size - len(reserved)]
         else:
             self.vocabulary = _learn_wordpiece(texts, self.vocabulary_size, self.lowercase)
         self._wordpiece = None
@@ -95,6 +108,8 @@ class TextVectorizer:
         texts = self._prepare(texts)
         if not texts:
             return np.zeros((0, self.sequence_length), np.int32)
+        if self.kind == "mediapipe":
+            return self._mediapipe_ids(texts)
         if self.kind != "wordpiece":
             return self._word_ids(texts)
         return np.asarray(self._wordpiece_layer()(tf.constant(texts)), dtype=np.int32)
@@ -124,8 +139,10 @@ class TextVectorizer:
     def tokenizer_settings(self):
         """What an app needs to tokenize like this vectorizer (the content of `tokenizer.json`)."""
         settings = {key: value for key, value in self.get_config().items() if key != "vocabulary"}
-        settings.update(padding_id=0, unknown_id=1, vocabulary_file=VOCABULARY_FILE,
-                        vocabulary_length=self.vocabulary_length)
+        settings.update(padding_id=0, unknown_id=len(_reserved(self.kind)) - 1,
+                        vocabulary_file=VOCABULARY_FILE, vocabulary_length=self.vocabulary_length)
+        if self.kind == "mediapipe":
+            settings.update(start_id=1, delimiter=MEDIAPIPE_DELIMITER)
         if self.kind == "hashed":
             settings.update(hash=HASH, hash_buckets=self.vocabulary_size - len(RESERVED_TOKENS),
                             hash_first_id=len(RESERVED_TOKENS))
@@ -134,6 +151,20 @@ class TextVectorizer:
     def vocabulary_text(self):
         """`vocab.txt`'s content: one token per line, line i = id i."""
         return "\n".join(self.vocabulary) + "\n"
+
+    def mediapipe_vocabulary_text(self):
+        """The vocabulary file of MediaPipe's regex tokenizer: `token id` lines, case variants sharing an id.
+
+        Raises:
+            ValueError: the vectorizer is not of kind "mediapipe" (MediaPipe could
+                not reproduce its ids), or has no vocabulary yet.
+        """
+        if self.kind != "mediapipe":
+            raise ValueError(f"MediaPipe's regex tokenizer reproduces the ids of kind='mediapipe' only; this "
+                             f"vectorizer is kind={self.kind!r}. Fit TextVectorizer('mediapipe', ...) for the app")
+        if self.vocabulary is None:
+            raise ValueError("this TextVectorizer has no vocabulary yet; call `fit(texts)` first")
+        return "".join(f"{token} {index}\n" for token, index in self._mediapipe_index().items())
 
     def save(self, directory, overwrite=False):
         """Writes `vocab.txt` (one token per line, line i = id i) and `tokenizer.json` to `directory`."""
@@ -160,11 +191,35 @@ class TextVectorizer:
         if isinstance(texts, str):
             raise TypeError("`texts` must be a list of strings, not one string; wrap it: [text]")
         texts = [str(text) for text in texts]
-        if self.lowercase:
+        if self.lowercase and self.kind != "mediapipe":  # the app sees the text as written
             texts = [text.lower() for text in texts]
         if self.stopwords:
             texts = [" ".join(remove_stopwords(word_tokenize(text, self.tokenizer))) for text in texts]
         return texts
+
+    def _tokens(self, text):
+        if self.kind != "mediapipe":
+            return word_tokenize(text, self.tokenizer)
+        return [token for token in _MEDIAPIPE_SPLIT.split(text.lower() if self.lowercase else text) if token]
+
+    def _mediapipe_index(self):
+        """token -> id as MediaPipe looks tokens up: exactly, with the case variants of each word."""
+        index = {}
+        for i, token in enumerate(self.vocabulary):
+            variants = [token]
+            if self.lowercase and token not in MEDIAPIPE_RESERVED_TOKENS:
+                variants += [token[:1].upper() + token[1:], token.upper()]
+            for variant in variants:
+                index.setdefault(variant, i)
+        return index
+
+    def _mediapipe_ids(self, texts):
+        index = self._mediapipe_index()
+        ids = np.zeros((len(texts), self.sequence_length), np.int32)
+        for row, text in enumerate(texts):
+            tokens = [token for token in _MEDIAPIPE_SPLIT.split(text) if token][: self.sequence_length - 1]
+            ids[row, : len(tokens) + 1] = [1] + [index.get(token, 2) for token in tokens]
+        return ids
 
     def _word_ids(self, texts):
         index = {token: i for i, token in enumerate(self.vocabulary)}
@@ -184,6 +239,10 @@ class TextVectorizer:
                 vocabulary=self.vocabulary, sequence_length=self.sequence_length,
                 lowercase=self.lowercase, strip_accents=True, oov_token=RESERVED_TOKENS[1])
         return self._wordpiece
+
+
+def _reserved(kind):
+    return MEDIAPIPE_RESERVED_TOKENS if kind == "mediapipe" else RESERVED_TOKENS
 
 
 def fnv1a_32(word):
