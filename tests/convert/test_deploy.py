@@ -2,9 +2,12 @@
 
 import json
 
+import numpy as np
+
 import pytest
 
 import tfkd
+from tfkd._keras import keras
 from tfkd.convert import deploy, read_metadata
 
 
@@ -43,3 +46,24 @@ def test_existing_files_are_kept_and_targets_named(student, token_data, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
     with pytest.raises(ValueError, match=r"`target` must be one of \['mobile', 'micro'\]; received target='cloud'"):
         deploy(student, "cloud", tmp_path, ids)
+
+
+def test_mobile_with_a_mediapipe_vectorizer_writes_standard_metadata_and_float_scores(tmp_path):
+    from tfkd.convert import read_tflite_metadata
+
+    texts = ["a good film", "a bad film", "Good!", "so bad."] * 10
+    vectorizer = tfkd.data.TextVectorizer("mediapipe", 50, 16).fit(texts)
+    ids = vectorizer(texts)
+    keras.utils.set_random_seed(0)
+    student = tfkd.students.build("average_embedding", vectorizer.vocabulary_length, 16, 2)
+    student.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    student.fit(ids, np.array([1, 0, 1, 0] * 10), epochs=20, verbose=0)  # clear margins: int8 keeps every top-1
+    flatbuffer = tfkd.convert(student, "int8", ids)  # int8 scores out: converted again for MediaPipe
+    with pytest.raises(ValueError, match=r"needs `representative_data` .*; received None"):
+        deploy(student, "mobile", tmp_path, vectorizer=vectorizer, labels=["negative", "positive"], flatbuffer=flatbuffer)
+    report = deploy(student, "mobile", tmp_path, ids, ids, vectorizer=vectorizer, labels=["negative", "positive"],
+                    flatbuffer=flatbuffer, name="student")
+    model = (tmp_path / "student.tflite").read_bytes()
+    assert read_tflite_metadata(model)["labels"] == ["negative", "positive"]
+    assert tfkd.TFLiteModel(model).output_details[0]["dtype"] == np.float32
+    assert report["verification"]["litert"]["top1_agreement"] >= 0.99

@@ -16,7 +16,7 @@ import pytest
 
 import tfkd
 from tfkd._keras import keras
-from tfkd.convert import attach_tflite_metadata
+from tfkd.convert import attach_tflite_metadata, read_tflite_metadata
 
 CLIENT = pathlib.Path(__file__).with_name("mediapipe_client.py")
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -79,3 +79,24 @@ def test_mediapipe_reads_case_apostrophes_and_unknown_words_as_the_vectorizer_do
     results = classify_in_mediapipe(model, texts, tmp_path)
     seen = np.array([[result["scores"]["first"], result["scores"]["second"]] for result in results])
     np.testing.assert_array_equal(seen, vectorizer(texts)[:, 1:3])
+
+
+def test_the_mobile_file_of_tfkd_run_loads_in_mediapipe_and_classifies_mr_as_litert(tmp_path_factory, tmp_path):
+    """`tfkd run` with vectorizer 'mediapipe' on MR (a quick teacher: 1 epoch at 16 tokens): mobile/student.tflite."""
+    from tests.conftest import SMALL
+
+    output = tmp_path_factory.mktemp("runs") / "mr_mediapipe"
+    settings = {**SMALL, "dataset": "mr", "vectorizer": "mediapipe", "vocabulary_size": 8000, "sequence_length": 64,
+                "targets": ["mobile"]}
+    tfkd.run_pipeline(settings, output, log=lambda line: None)
+    model = (output / "mobile" / "student.tflite").read_bytes()
+    assert read_tflite_metadata(model)["labels"] == ["negative", "positive"]  # standard metadata
+    splits = tfkd.data.load("mr")
+    vectorizer = tfkd.data.TextVectorizer.load(output / "tokenizer")
+    texts, labels = list(splits.test.texts), np.asarray(splits.test.labels)
+    litert = tfkd.TFLiteModel(model).predict(vectorizer(texts))
+    results = classify_in_mediapipe(model, texts, tmp_path)
+    mediapipe = np.array([[result["scores"]["negative"], result["scores"]["positive"]] for result in results])
+    assert np.mean(mediapipe.argmax(-1) == litert.argmax(-1)) >= 0.995
+    accuracies = [np.mean(scores.argmax(-1) == labels) for scores in (litert, mediapipe)]
+    assert abs(accuracies[0] - accuracies[1]) <= 0.002 and accuracies[1] > 0.6

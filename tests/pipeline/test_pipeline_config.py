@@ -31,10 +31,11 @@ def test_integers_are_accepted_for_float_settings():
     ({"quantization": "int4"}, r"'quantization' must be one of \['float16', 'dynamic', 'int8', 'int16x8'\]; received 'int4'"),
     ({"targets": ["phone"]}, r"'targets' must be one of \['mobile', 'micro'\]; received 'phone'"),
     ({"targets": "mobile", "quantization": "dynamic", "qat_epochs": 0, "vectorizer": "chars"},
-     r"'vectorizer' must be one of \['word', 'wordpiece', 'hashed'\]; received 'chars'"),
+     r"'vectorizer' must be one of \['word', 'wordpiece', 'hashed', 'mediapipe'\]; received 'chars'"),
     ({"embedding_init": "glove"}, r"'embedding_init' must be one of \['random', 'teacher'\]; received 'glove'"),
     ({"embedding_init": "teacher", "vectorizer": "hashed"},
-     r"'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer 'word' or 'wordpiece'; "
+     r"'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer 'word', 'mediapipe' or "
+     r"'wordpiece'; "
      r"received vectorizer='hashed'"),
     ({"transfer_copies": -1}, r"'transfer_copies' must be >= 0; received transfer_copies=-1"),
     ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "

@@ -6,6 +6,7 @@ import pathlib
 from tfkd.convert.converter import convert
 from tfkd.convert.micro_model import MicroModel
 from tfkd.convert.mobile_metadata import attach_metadata
+from tfkd.convert.tflite_metadata import attach_tflite_metadata
 from tfkd.convert.verification import verify_conversion
 from tfkd.data.cache import write_bytes_atomic
 
@@ -16,8 +17,11 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
            labels=None, mode="int8", name="model", min_agreement=0.99, overwrite=False, flatbuffer=None):
     """Converts `model` for `target`, verifies it and writes its files into `directory`.
 
-    - `"mobile"`: `<name>.tflite` with metadata (`attach_metadata`: labels,
-      vocabulary, tokenizer settings, output quantization).
+    - `"mobile"`: `<name>.tflite` with metadata. With a vectorizer of kind
+      "mediapipe", standard TFLite Metadata (`attach_tflite_metadata`) on an
+      int8 file with float32 scores out: MediaPipe Tasks' TextClassifier
+      loads it with no app code. Otherwise tfkd's own (`attach_metadata`:
+      labels, vocabulary, tokenizer settings, output quantization).
     - `"micro"`: `<name>.tflite`, `<name>.h` / `<name>.cc` (aligned array,
       length and the measured arena), after the TFLM op check; validation
       examples also run in TFLM.
@@ -39,7 +43,9 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
         min_agreement: float, top-1 agreement required. Default 0.99.
         overwrite: bool. Default False.
         flatbuffer: bytes or None; `model` already converted in `mode` (it is
-            then deployed and verified as it is, not converted again). Default None.
+            then deployed and verified as it is, not converted again; for
+            MediaPipe's file an int8 one is converted again with float32
+            scores out, from `representative_data`). Default None.
 
     Returns:
         dict: the report written to `<name>.json`.
@@ -69,6 +75,15 @@ def deploy(model, target, directory, representative_data=None, validation_data=N
         report.update(flash_bytes=micro.flash_bytes, arena_bytes=micro.arena_bytes())
         header, source = micro.c_source(name)
         outputs = {f"{name}.tflite": flatbuffer, f"{name}.h": header.encode(), f"{name}.cc": source.encode()}
+    elif getattr(vectorizer, "kind", None) == "mediapipe":
+        if mode == "int8":  # MediaPipe refuses an int8 output: the same int8 ops, float32 scores out
+            if representative_data is None:
+                raise ValueError("the mobile file for MediaPipe is converted with float32 scores out, which needs "
+                                 "`representative_data` (training inputs for int8 calibration); received None")
+            flatbuffer = convert(model, mode, representative_data, output_type="float32")
+        flatbuffer = attach_tflite_metadata(flatbuffer, vectorizer, labels)
+        report.update(metadata="TFLITE_METADATA (MediaPipe Tasks TextClassifier)", file_bytes=len(flatbuffer))
+        outputs = {f"{name}.tflite": flatbuffer}
     else:
         flatbuffer = attach_metadata(flatbuffer, vectorizer, labels)
         report["file_bytes"] = len(flatbuffer)

@@ -11,7 +11,7 @@ from tfkd.data.loader import BUILTIN_DATASETS
 from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
-VECTORIZERS = ("word", "wordpiece", "hashed")
+VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
@@ -47,10 +47,12 @@ class PipelineConfig:
                                                  "reached 85.4% MR validation accuracy")
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
     teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
-    vectorizer: str = _setting("word", "distill", "student tokenizer: 'word' (8,000 words beat WordPiece on MR: "
-                                                  "77.1% vs 75.2%, benchmarks/results/student_defaults.json), "
-                                                  "'wordpiece' or 'hashed' (words hashed into vocabulary_size - 2 "
-                                                  "buckets, no vocabulary file)")
+    vectorizer: str = _setting("word", "distill", "student tokenizer: 'word' (lowercased words and punctuation), "
+                                                  "'mediapipe' (the ids MediaPipe Tasks' TextClassifier computes "
+                                                  "itself: mobile/student.tflite then carries standard TFLite "
+                                                  "Metadata and loads with no app code), 'wordpiece' or 'hashed' "
+                                                  "(words hashed into vocabulary_size - 2 buckets, no vocabulary "
+                                                  "file)")
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
     sequence_length: int = _setting(64, "distill", "student tokens per text")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
@@ -94,7 +96,7 @@ class PipelineConfig:
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
-                             "'word' or 'wordpiece'; received vectorizer='hashed'")
+                             "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed'")
         _one_of("quantization", self.quantization, QUANTIZATIONS)
         for target in self.targets:
             _one_of("targets", target, TARGETS)

@@ -338,7 +338,8 @@ def _deploy(run, final, files, vectorizer, splits, ids):
             reports[target] = json.loads((folder / "student.json").read_text())
             continue
         try:
-            reports[target] = deploy(final, target, folder, validation_data=ids["validation"], vectorizer=vectorizer,
+            reports[target] = deploy(final, target, folder, representative_data=ids["train"],
+                                     validation_data=ids["validation"], vectorizer=vectorizer,
                                      labels=list(splits.class_names), mode=config.quantization, name="student",
                                      min_agreement=DEPLOY_AGREEMENT, flatbuffer=flatbuffer)
         except ValueError as error:
