@@ -60,7 +60,7 @@ def attach_tflite_metadata(flatbuffer, vectorizer, labels, description=None):
     """
     path, content = _read(flatbuffer)
     vocabulary = vectorizer.mediapipe_vocabulary_text()  # refuses other kinds, naming why
-    if _has_standard_metadata(content):
+    if _metadata_payload(content) is not None:
         raise ValueError(f"{path} already carries {METADATA_NAME}; attach it to the converter's output")
     _check_model(path, content, vectorizer.sequence_length, labels)
     metadata = _model_metadata(description)
@@ -156,10 +156,6 @@ def _metadata_payload(content):
         if _text(entry.name) == METADATA_NAME:
             return bytes(bytearray(model.buffers[entry.buffer].data))
     return None
-
-
-def _has_standard_metadata(content):
-    return _metadata_payload(content) is not None
 
 
 def _text(value):

@@ -200,7 +200,7 @@ class TextVectorizer:
     def _tokens(self, text):
         if self.kind != "mediapipe":
             return word_tokenize(text, self.tokenizer)
-        return [token for token in _MEDIAPIPE_SPLIT.split(text.lower() if self.lowercase else text) if token]
+        return _mediapipe_tokens(text.lower() if self.lowercase else text)
 
     def _mediapipe_index(self):
         """token -> id as MediaPipe looks tokens up: exactly, with the case variants of each word."""
@@ -217,7 +217,7 @@ class TextVectorizer:
         index = self._mediapipe_index()
         ids = np.zeros((len(texts), self.sequence_length), np.int32)
         for row, text in enumerate(texts):
-            tokens = [token for token in _MEDIAPIPE_SPLIT.split(text) if token][: self.sequence_length - 1]
+            tokens = _mediapipe_tokens(text)[: self.sequence_length - 1]  # as written: the app does not lowercase
             ids[row, : len(tokens) + 1] = [1] + [index.get(token, 2) for token in tokens]
         return ids
 
@@ -239,6 +239,10 @@ class TextVectorizer:
                 vocabulary=self.vocabulary, sequence_length=self.sequence_length,
                 lowercase=self.lowercase, strip_accents=True, oov_token=RESERVED_TOKENS[1])
         return self._wordpiece
+
+
+def _mediapipe_tokens(text):
+    return [token for token in _MEDIAPIPE_SPLIT.split(text) if token]
 
 
 def _reserved(kind):

@@ -124,13 +124,13 @@ class Distillation:
     @property
     def entropy_weight(self):
         """float, weight of the `EntropyRegularization` term (0.0 when there is none)."""
-        slots = [slot for slot in self._slots.value if isinstance(slot.term, EntropyRegularization)]
+        slots = self._slots_of(EntropyRegularization)
         return slots[0].weight_value if slots else 0.0
 
     @entropy_weight.setter
     def entropy_weight(self, value):
         value = losses.check_entropy_weight(value)
-        slots = [slot for slot in self._slots.value if isinstance(slot.term, EntropyRegularization)]
+        slots = self._slots_of(EntropyRegularization)
         if not slots and value != 0.0:
             raise ValueError(f"this Distiller has no entropy term; received entropy_weight={value!r}. Construct "
                              "it with `entropy_weight=` or an EntropyRegularization term")
@@ -151,7 +151,7 @@ class Distillation:
     @property
     def features(self):
         """The `FeatureDistillation` terms (a list; empty when none)."""
-        return [slot.term for slot in self._slots.value if isinstance(slot.term, FeatureDistillation)]
+        return [slot.term for slot in self._slots_of(FeatureDistillation)]
 
     @property
     def teacher(self):
@@ -169,7 +169,10 @@ class Distillation:
         self._teacher_model.value = _teacher_feature_model(teacher, self.features)
 
     def _logits_slots(self):
-        return [slot for slot in self._slots.value if isinstance(slot.term, LogitsDistillation)]
+        return self._slots_of(LogitsDistillation)
+
+    def _slots_of(self, term_class):
+        return [slot for slot in self._slots.value if isinstance(slot.term, term_class)]
 
     # -- compile ---------------------------------------------------------------------------------------------
 
@@ -241,7 +244,8 @@ class Distillation:
         values = {"student_loss": per_example(self.student_loss_fn, y, student_logits)}
         blended, extra, feature_loss = [], [], []
         for slot in self._slots.value:
-            weighted = slot.weight * self._term_value(slot, teacher_outputs, student_outputs)
+            weighted = slot.weight * self._term_value(slot, teacher_outputs, student_outputs, teacher_logits,
+                                                      student_logits)
             (blended if slot.blended else extra).append(weighted)
             if isinstance(slot.term, FeatureDistillation):
                 feature_loss.append(weighted)
@@ -255,12 +259,12 @@ class Distillation:
             values["feature_loss"] = tf.add_n(feature_loss)
         return {name: _average(value, sample_weight) for name, value in values.items()}
 
-    def _term_value(self, slot, teacher_outputs, student_outputs):
+    def _term_value(self, slot, teacher_outputs, student_outputs, teacher_logits, student_logits):
         term = slot.term
         if isinstance(term, LogitsDistillation):
-            return term(_logits(teacher_outputs, "teacher"), _logits(student_outputs, "student"), slot.temperature)
+            return term(teacher_logits, student_logits, slot.temperature)
         if isinstance(term, EntropyRegularization):
-            return term(None, _logits(student_outputs, "student"))
+            return term(None, student_logits)
         if not isinstance(teacher_outputs, dict):
             raise ValueError("feature distillation needs the teacher's features: a teacher model with the named "
                              "layers, or cached outputs {'logits': ..., <teacher_layer>: features}; received only "
