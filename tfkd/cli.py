@@ -16,6 +16,7 @@ import dataclasses
 import sys
 
 from tfkd.pipeline import PipelineConfig, benchmark_run, run_pipeline
+from tfkd.pipeline.pipeline_config import recipes
 from tfkd.pipeline.run_pipeline import VERBS
 
 VERB_HELP = {
@@ -43,7 +44,8 @@ def build_parser():
 
 def _add_pipeline_verb(verbs, verb):
     command = verbs.add_parser(verb, help=VERB_HELP[verb], description=VERB_HELP[verb])
-    command.add_argument("--config", help="YAML config file; keys left out take their defaults")
+    command.add_argument("--config", help="YAML config file, or a shipped recipe's name: "
+                                          f"{', '.join(recipes())}; keys left out take their defaults")
     command.add_argument("--output", help="run directory (default: tflite_models/<dataset>-<student>-<config key>)")
     common = command.add_argument_group("common settings")
     rest = command.add_argument_group("other settings (see `tfkd config`)")

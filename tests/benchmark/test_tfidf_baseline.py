@@ -17,6 +17,9 @@ def test_it_learns_the_words_that_decide_the_label(splits):
     assert result["test_accuracy"] > 0.95  # "great"/"dull" and friends decide every label
     assert result["C"] in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
     assert result["parameters"] > 10 and 0.0 <= result["validation_accuracy"] <= 1.0
+    assert result["test_macro_f1"] > 0.95
+    # the pickle holds every n-gram and a float64 weight each: more bytes than weights alone
+    assert result["size_bytes"] > 8 * result["parameters"]
 
 
 def test_c_is_the_one_with_the_best_validation_accuracy(splits):

@@ -8,7 +8,7 @@ import pytest
 
 import tfkd
 from tfkd.data import mr
-from tfkd.data.transfer_texts import CORPORA
+from tfkd.data.transfer_texts import CORPORA, _scored_texts
 
 
 @pytest.mark.parametrize("corpus, count", [("amazon", 3697), ("tweets", 4200), ("nyt", 5119)])
@@ -89,3 +89,28 @@ def test_a_missing_source_is_named_with_the_file_sought(tmp_path, monkeypatch):
     missing = tmp_path / "nowhere.tar.gz"
     with pytest.raises(FileNotFoundError, match=f"source {missing} \\(for {CORPORA['tweets']}\\) does not exist"):
         tfkd.data.transfer_texts(["tweets"], source=str(missing))
+
+
+@pytest.mark.parametrize("corpus, rows", [("amazon", 3599), ("tweets", 4196), ("nyt", 4878)])
+def test_a_corpus_becomes_a_labelled_csv_that_load_reads(corpus, rows, tmp_path):
+    # Rows: the distinct sentences above less those whose first crowd score is exactly 0 (98 / 4 / 241).
+    path = tmp_path / f"{corpus}.csv"
+    assert tfkd.data.write_labelled_csv(corpus, path) == rows
+    splits = tfkd.data.load(str(path))
+    assert len(splits.train) + len(splits.validation) + len(splits.test) == rows
+    assert splits.class_names == ("negative", "positive")
+    scores = {}
+    for text, score in _scored_texts(corpus, None):
+        scores.setdefault(text, score)
+    for text, label in zip(splits.train.texts, splits.train.labels):
+        assert scores[text] != 0 and label == int(scores[text] > 0)
+
+
+def test_a_labelled_csv_never_overwrites_and_an_unknown_corpus_is_named(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("text,label\nkeep me,1\n")
+    with pytest.raises(FileExistsError):
+        tfkd.data.write_labelled_csv("tweets", path)
+    assert path.read_text() == "text,label\nkeep me,1\n"
+    with pytest.raises(ValueError, match=r"`corpus` must be one of \['amazon', 'tweets', 'nyt'\]; received corpus='imdb'"):
+        tfkd.data.write_labelled_csv("imdb", tmp_path / "imdb.csv")

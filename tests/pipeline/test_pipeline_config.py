@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from tfkd import PipelineConfig
+from tfkd.pipeline.pipeline_config import recipes
 
 
 def test_defaults_round_trip_through_a_dict():
@@ -25,7 +26,15 @@ def test_integers_are_accepted_for_float_settings():
     ({"alpha": -0.01}, r"'alpha' must be in \[0, 1\]; received alpha=-0.01"),
     ({"alpha": 1.01}, r"'alpha' must be in \[0, 1\]; received alpha=1.01"),
     ({"target_sparsity": 1.0}, r"'target_sparsity' must be in \[0, 1\); received target_sparsity=1.0"),
-    ({"temperature": 0}, r"'temperature' must be > 0; received temperature=0.0"),
+    ({"temperature": 0}, r"'temperature' must be a finite number > 0; received temperature=0.0"),
+    ({"temperature": float("nan")}, r"'temperature' must be a finite number > 0; received temperature=nan"),
+    ({"learning_rate": float("inf")}, r"'learning_rate' must be a finite number > 0; received learning_rate=inf"),
+    ({"compress_learning_rate": -1}, r"'compress_learning_rate' must be a finite number > 0; "
+                                     r"received compress_learning_rate=-1.0"),
+    ({"teacher_learning_rate": 0}, r"'teacher_learning_rate' must be a finite number > 0; "
+                                   r"received teacher_learning_rate=0.0"),
+    ({"embedding_dim": 0}, r"'embedding_dim' must be in \[1, 1024\]; received embedding_dim=0"),
+    ({"embedding_dim": 1025}, r"'embedding_dim' must be in \[1, 1024\]; received embedding_dim=1025"),
     ({"sequence_length": 0}, r"'sequence_length' must be >= 1; received sequence_length=0"),
     ({"qat_epochs": -1}, r"'qat_epochs' must be >= 0; received qat_epochs=-1"),
     ({"quantization": "int4"}, r"'quantization' must be one of \['float16', 'dynamic', 'int8', 'int16x8'\]; received 'int4'"),
@@ -36,14 +45,15 @@ def test_integers_are_accepted_for_float_settings():
     ({"embedding_init": "teacher", "vectorizer": "hashed"},
      r"'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer 'word', 'mediapipe' or "
      r"'wordpiece'; "
-     r"received vectorizer='hashed'"),
+     r"received vectorizer='hashed' \(set embedding_init: random\)"),
     ({"transfer_copies": -1}, r"'transfer_copies' must be >= 0; received transfer_copies=-1"),
     ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "
                                   r"quantization='float16' \(set qat_epochs: 0\)"),
     ({"quantization": "dynamic", "qat_epochs": 0}, r"'targets' holds 'micro', which needs quantization one of "
                                                    r"\['int8', 'int16x8'\]; received quantization='dynamic'"),
 ], ids=["unknown-key", "student", "dataset", "type", "bool", "alpha-below", "alpha-above", "sparsity-1",
-        "temperature-0", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
+        "temperature-0", "temperature-nan", "learning-rate-inf", "compress-learning-rate-negative",
+        "teacher-learning-rate-0", "embedding-dim-0", "embedding-dim-1025", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
         "teacher-vectors-hashed", "copies-negative", "qat-float16",
         "micro-dynamic"])
 def test_bad_config_is_named(values, message):
@@ -53,8 +63,9 @@ def test_bad_config_is_named(values, message):
 
 @pytest.mark.parametrize("values", [{"alpha": 0.0}, {"alpha": 1.0}, {"target_sparsity": 0.0}, {"qat_epochs": 0},
                                     {"quantization": "dynamic", "qat_epochs": 0, "targets": ["mobile"]},
-                                    {"targets": "mobile,micro"}],
-                         ids=["alpha-0", "alpha-1", "no-pruning", "no-qat", "dynamic-mobile", "targets-from-cli"])
+                                    {"targets": "mobile,micro"}, {"embedding_dim": 1}, {"embedding_dim": 1024}],
+                         ids=["alpha-0", "alpha-1", "no-pruning", "no-qat", "dynamic-mobile", "targets-from-cli",
+                              "embedding-dim-1", "embedding-dim-1024"])
 def test_edge_values_are_accepted(values):
     config = PipelineConfig.from_dict(values)
     assert PipelineConfig.from_dict(config.to_dict()) == config
@@ -92,7 +103,8 @@ def test_bad_yaml_files_are_named(tmp_path, text, message):
 
 
 def test_a_missing_config_file_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"config file '.*nothing.yaml' does not exist"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"config file '.*nothing.yaml' does not exist, and it is not a recipe name"):
         PipelineConfig.from_yaml(tmp_path / "nothing.yaml")
 
 
@@ -108,3 +120,32 @@ def test_file_names_follow_the_compression_settings():
         "student_pruned_qat_int8.tflite"]
     unpruned = PipelineConfig(target_sparsity=0.0, quantization="float16", qat_epochs=0, targets=["mobile"])
     assert unpruned.tflite_files()["student_float16.tflite"] == ("student + float16", "student")
+
+
+def test_a_recipe_is_read_by_name_and_a_file_of_that_name_wins(tmp_path, monkeypatch):
+    quick = PipelineConfig.from_yaml("quick")
+    assert quick != PipelineConfig() and quick.distill_epochs == 3 and quick.transfer_copies == 0
+    assert PipelineConfig.from_yaml("default") == PipelineConfig()
+    assert PipelineConfig.from_yaml("quick", {"seed": 2}).seed == 2
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "quick").write_text("student: bilstm\n")
+    assert PipelineConfig.from_yaml("quick").student == "bilstm"
+
+
+def test_every_shipped_recipe_is_a_valid_config():
+    assert {"quick", "default"} <= set(recipes())
+    for path in recipes().values():
+        PipelineConfig.from_yaml(path)
+
+
+def test_an_unknown_recipe_name_is_named_with_the_recipes():
+    with pytest.raises(FileNotFoundError, match=r"config file 'fastest' does not exist, and it is not a recipe "
+                                                r"name: one of \[.*'default'.*'quick'.*\]"):
+        PipelineConfig.from_yaml("fastest")
+
+
+def test_a_key_given_twice_is_refused_by_name(tmp_path):
+    (tmp_path / "config.yaml").write_text("student: cnn\nalpha: 0.1\nstudent: bilstm\n")
+    with pytest.raises(ValueError, match=r"config.yaml' is not valid YAML at line 3, column 1: "
+                                         r"config key 'student' is given twice"):
+        PipelineConfig.from_yaml(tmp_path / "config.yaml")

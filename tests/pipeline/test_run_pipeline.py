@@ -35,18 +35,22 @@ def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_ru
     assert targets["smaller_than_teacher"] == round(teacher.size_bytes / quantization_aware.size_bytes, 1)
     assert targets["int8_gap_points"] == round(100 * (student.accuracy - quantization_aware.accuracy), 2)
     assert f"{targets['smaller_than_teacher']}x smaller than the teacher's .tflite (target >= 50x, " in text
+    baseline = report["baseline"]
+    assert baseline["test_accuracy"] > 0.9 and baseline["size_bytes"] > 0  # the words decide the label
+    assert f"| baseline: TF-IDF + logistic regression (C={baseline['C']:g}) | {baseline['test_accuracy']:.2%} |" in text
+    assert f"{100 * (quantization_aware.accuracy - baseline['test_accuracy']):+.2f} points against the baseline" in text
 
 
 def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finished_run):
     output, results, _ = finished_run
-    from tfkd.convert import TFLiteModel, read_metadata
+    from tfkd.convert import TFLiteModel, read_tflite_metadata
 
     deployed = json.loads((output / "deploy.json").read_text())
     assert set(deployed) == {"mobile", "micro"}
     for target in ("mobile", "micro"):
         assert deployed[target]["verification"]["litert"]["top1_agreement"] >= 0.95, deployed[target]
     assert deployed["micro"]["arena_bytes"] > 0 and deployed["micro"]["verification"]["tflm"]["top1_agreement"] >= 0.95
-    assert read_metadata(output / "mobile" / "student.tflite")["labels"] == ["neg", "pos"]
+    assert read_tflite_metadata(output / "mobile" / "student.tflite")["labels"] == ["neg", "pos"]  # MediaPipe's
     micro = (output / "micro" / "student.tflite").read_bytes()
     assert micro == (output / "student_pruned_qat_int8.tflite").read_bytes()  # deployed = benchmarked file
     assert f"{len(micro)}" in (output / "micro" / "student.cc").read_text()
@@ -66,13 +70,13 @@ def test_three_classes_go_through_every_stage(tmp_path):
     output = tmp_path / "run"
     config = {"dataset": str(tmp_path / "three.csv"), **SMALL, "distill_epochs": 5}  # 2 epochs left it at 72%
     results = tfkd.run_pipeline(config, output, log=lambda line: None)
-    from tfkd.convert import TFLiteModel, read_metadata
+    from tfkd.convert import TFLiteModel, read_tflite_metadata
 
     for result in results:
         assert np.array(result.confusion_matrix).shape == (3, 3), result.name
     assert results[1].accuracy >= 0.8, results[1]  # chance is 1/3
     assert results[-1].accuracy >= 0.8, results[-1]  # the pruned + QAT int8 file
-    assert read_metadata(output / "mobile" / "student.tflite")["labels"] == ["mixed", "neg", "pos"]
+    assert read_tflite_metadata(output / "mobile" / "student.tflite")["labels"] == ["mixed", "neg", "pos"]
     outputs = TFLiteModel(output / "micro" / "student.tflite").predict(np.zeros((2, SMALL["sequence_length"]), "int32"))
     assert outputs.shape == (2, 3)
     deployed = json.loads((output / "deploy.json").read_text())
@@ -204,3 +208,39 @@ def test_no_teacher_epochs_needs_a_saved_teacher_folder(small_dataset, tmp_path)
                                          r"by TextClassifierTeacher.save; received teacher_preset='minilm'"):
         tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "teacher_epochs": 0}, tmp_path / "run",
                           log=lambda line: None)
+
+
+class _SpoilLastPruneEpoch(keras.callbacks.Callback):
+    """In the prune fit (a run's second), flips the logits layer as the last epoch begins, so that epoch scores
+    worst; records every prune epoch's validation accuracy."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.fits, self.epochs, self.validation = 0, epochs, []
+
+    def on_train_begin(self, logs=None):
+        self.fits += 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.fits == 2 and epoch == self.epochs - 1:
+            for variable in self.model.student.layers[-1].trainable_weights:
+                variable.assign(-variable)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fits == 2:
+            self.validation.append(logs["val_accuracy"])
+
+
+def test_pruning_keeps_its_best_epoch_at_the_final_sparsity(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "prune_epochs": 4, "transfer_copies": 0}
+    spoil = _SpoilLastPruneEpoch(config["prune_epochs"])
+    tfkd.run_pipeline(config, tmp_path / "run", until="prune", callbacks=[spoil], log=lambda line: None)
+    assert len(spoil.validation) == 4 and spoil.validation[-1] < max(spoil.validation)
+    pruned = keras.models.load_model(tmp_path / "run" / "student_pruned.keras")
+    splits = tfkd.data.load(small_dataset)
+    ids = tfkd.data.TextVectorizer.load(tmp_path / "run" / "tokenizer")(splits.validation.texts)
+    accuracy = float(np.mean(pruned.predict(ids, verbose=0).argmax(-1) == splits.validation.labels))
+    # 4 epochs ramp to the target over the first 2.8: epochs 3 and 4 are at 50% sparsity, and the better one is kept
+    assert accuracy == pytest.approx(max(spoil.validation[2:]), abs=1e-6)
+    kernel = pruned.get_layer("embedding").get_weights()[0]
+    assert abs(np.mean(kernel == 0) - 0.5) < 0.02

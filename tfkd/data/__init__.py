@@ -13,7 +13,7 @@ from tfkd.data.synthetic_multimodal import synthetic_multimodal
 from tfkd.data.text_augmenter import TextAugmenter
 from tfkd.data.text_dataset import TextDataset
 from tfkd.data.text_vectorizer import TextVectorizer
-from tfkd.data.transfer_texts import transfer_texts
+from tfkd.data.transfer_texts import transfer_texts, write_labelled_csv
 
 __all__ = ["BUILTIN_DATASETS", "DataSplits", "TextAugmenter", "TextDataset", "TextVectorizer", "cache_dir", "load",
-           "synthetic_multimodal", "transfer_texts"]
+           "synthetic_multimodal", "transfer_texts", "write_labelled_csv"]

@@ -3,6 +3,7 @@
 import dataclasses
 import hashlib
 import json
+import math
 import pathlib
 
 from tfkd.convert.converter import CALIBRATED_MODES, MODES
@@ -12,6 +13,8 @@ from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
+MAX_EMBEDDING_DIM = 1024
+RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
@@ -43,11 +46,11 @@ class PipelineConfig:
     teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
                                                         "keras-hub preset name or folder")
     teacher_sequence_length: int = _setting(64, "teacher", "BERT tokens per text")
-    teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); one took 497 s on 2 cores and "
-                                                 "reached 85.4% MR validation accuracy")
+    teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); 0 needs teacher_preset to be a "
+                                                 "folder written by TextClassifierTeacher.save")
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
     teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
-    vectorizer: str = _setting("word", "distill", "student tokenizer: 'word' (lowercased words and punctuation), "
+    vectorizer: str = _setting("mediapipe", "distill", "student tokenizer: 'word' (lowercased words and punctuation), "
                                                   "'mediapipe' (the ids MediaPipe Tasks' TextClassifier computes "
                                                   "itself: mobile/student.tflite then carries standard TFLite "
                                                   "Metadata and loads with no app code), 'wordpiece' or 'hashed' "
@@ -56,15 +59,16 @@ class PipelineConfig:
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
     sequence_length: int = _setting(64, "distill", "student tokens per text")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
-    embedding_init: str = _setting("random", "distill", "the student's embedding table at the start: 'random', "
+    embedding_dim: int = _setting(24, "distill", "width of the student's embedding table, which holds most of "
+                                                 f"its weights; in [1, {MAX_EMBEDDING_DIM}]")
+    embedding_init: str = _setting("teacher", "distill", "the student's embedding table at the start: 'random', "
                                                         "or 'teacher': the teacher's vector for each vocabulary "
                                                         "token, reduced by PCA to the table's width (needs "
-                                                        "vectorizer 'word' or 'wordpiece')")
-    transfer_copies: int = _setting(0, "distill", "perturbed variants of each training text (masking and n-gram "
+                                                        "vectorizer 'mediapipe', 'word' or 'wordpiece')")
+    transfer_copies: int = _setting(3, "distill", "perturbed variants of each training text (masking and n-gram "
                                                   "sampling, tfkd.data.TextAugmenter) labelled by the teacher and "
-                                                  "added to the distill stage's data (pruning and QAT keep the "
-                                                  "training texts); 0 adds none. The README's 97.8%-of-teacher "
-                                                  "recipe on MR used 40 and embedding_init 'teacher'")
+                                                  "added to the distill stage's data (pruning and QAT train on "
+                                                  "the labelled texts); 0 adds none")
     alpha: float = _setting(0.1, "distill", "weight of the hard (label) loss in [0, 1]; 1 - alpha weighs the "
                                             "soft (teacher) loss")
     temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
@@ -74,7 +78,10 @@ class PipelineConfig:
     learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
     target_sparsity: float = _setting(0.75, "compress", "final share of zero weights in [0, 1), polynomial decay "
                                                         "while distilling; 0 skips pruning")
-    prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling")
+    prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling; the best epoch at the "
+                                                "final sparsity (validation accuracy) is kept")
+    compress_learning_rate: float = _setting(3e-4, "compress", "student Adam learning rate while pruning and "
+                                                               "in QAT: they start from the distilled weights")
     qat_epochs: int = _setting(1, "compress", "epochs of (pruning-preserving) quantization-aware training while "
                                               "distilling; 0 skips it; needs quantization 'int8'")
     quantization: str = _setting("int8", "convert", f"the compressed student's .tflite: one of {list(QUANTIZATIONS)}")
@@ -96,7 +103,8 @@ class PipelineConfig:
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
-                             "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed'")
+                             "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "
+                             "embedding_init: random)")
         _one_of("quantization", self.quantization, QUANTIZATIONS)
         for target in self.targets:
             _one_of("targets", target, TARGETS)
@@ -116,8 +124,13 @@ class PipelineConfig:
         if not 0.0 <= self.target_sparsity < 1.0:
             raise ValueError(f"config key 'target_sparsity' must be in [0, 1); "
                              f"received target_sparsity={self.target_sparsity!r}")
-        if self.temperature <= 0:
-            raise ValueError(f"config key 'temperature' must be > 0; received temperature={self.temperature!r}")
+        if not 1 <= self.embedding_dim <= MAX_EMBEDDING_DIM:
+            raise ValueError(f"config key 'embedding_dim' must be in [1, {MAX_EMBEDDING_DIM}]; "
+                             f"received embedding_dim={self.embedding_dim!r}")
+        for name in ("temperature", "teacher_learning_rate", "learning_rate", "compress_learning_rate"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"config key {name!r} must be a finite number > 0; received {name}={value!r}")
         for name in ("teacher_sequence_length", "teacher_batch_size", "vocabulary_size", "sequence_length",
                      "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
             if getattr(self, name) < 1:
@@ -137,20 +150,28 @@ class PipelineConfig:
 
     @classmethod
     def from_yaml(cls, path, overrides=None):
-        """Reads a YAML config file (a mapping of keys to values); `overrides` (dict) win over the file.
+        """Reads a YAML config file (a mapping of keys to values) or a shipped recipe by name.
+
+        Args:
+            path: str or Path of a YAML file, or the name of a recipe in
+                `recipes()` (e.g. "quick"); a file of that name wins.
+            overrides: dict or None; its keys win over the file's.
 
         Raises:
-            FileNotFoundError: `path` does not exist.
+            FileNotFoundError: `path` is neither a file nor a recipe name (the recipes are named).
             ValueError: the YAML does not parse (its line is named), is not a
-                mapping, or holds an unknown key or bad value.
+                mapping, repeats a key, or holds an unknown key or bad value.
         """
         import yaml
 
         path = pathlib.Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+            if str(path) not in recipes():
+                raise FileNotFoundError(f"config file {str(path)!r} does not exist, and it is not a recipe name: "
+                                        f"one of {sorted(recipes())}")
+            path = recipes()[str(path)]
         try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+            values = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -205,6 +226,31 @@ class PipelineConfig:
                     lines.append(f"# {field.metadata['help']}")
                     lines.append(f"{field.name}: {_yaml_value(field.default)}")
         return "\n".join(lines) + "\n"
+
+
+def recipes():
+    """The shipped recipes, `tfkd run --config NAME`: {name: path of its YAML file}."""
+    return {path.stem: path for path in sorted(RECIPES_DIR.glob("*.yaml"))}
+
+
+def _unique_key_loader():
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """A safe loader that refuses a key given twice (plain YAML keeps the last silently)."""
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    mark = key_node.start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"config key {key!r} is given twice", mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def _checked_type(field, value):

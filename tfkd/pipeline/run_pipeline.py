@@ -14,9 +14,10 @@ import numpy as np
 
 from tfkd import students
 from tfkd._keras import keras, set_seed, tf
-from tfkd.benchmark import ModelResult, TFLiteBenchmark
+from tfkd.benchmark import ModelResult, TFLiteBenchmark, tfidf_baseline
 from tfkd.benchmark.machine import machine_info
 from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_report, strip_pruning
+from tfkd.compress.pruning import pruning_steps
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
 from tfkd.data import TextAugmenter, TextVectorizer, load
@@ -24,7 +25,7 @@ from tfkd.data.cache import write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.pipeline.pipeline_config import PipelineConfig
 from tfkd.progress import keras_verbosity
-from tfkd.report import write_report
+from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
 from tfkd.teachers.text_classifier_teacher import MODEL_FILE
 
@@ -102,14 +103,14 @@ def _stages(run):
     texts = {split: splits[split].texts for split in ("train", "validation")}
     if config.transfer_copies:
         texts["augmented"] = TextAugmenter(seed=config.seed)(splits.train.texts, copies=config.transfer_copies)
-    logits = run.stage("teacher logits", lambda: {
-        split: cache_teacher_logits(teacher, split_texts, run.path(f"teacher_logits_{split}.npz"))
-        for split, split_texts in texts.items()})
+    logits = run.stage("teacher logits", lambda: _teacher_logits(run, teacher, texts))
     data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
                                   shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
             for split in ("train", "validation")}
     distillation_data = functools.partial(_distillation_data, run, vectorizer, splits, texts, ids, logits, data)
     student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, teacher, distillation_data))
+    # Pruning and QAT start from the distilled weights and train on the labelled texts alone, which keeps
+    # them short; the variants serve the distill stage.
     pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
     quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
     files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
@@ -204,9 +205,9 @@ def _vectorizer(run, splits):
     return vectorizer
 
 
-def _distiller(student, config):
+def _distiller(student, config, learning_rate):
     distiller = Distiller(student, teacher=None, alpha=config.alpha, temperature=config.temperature)
-    distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate), metrics=["accuracy"])
+    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
     return distiller
 
 
@@ -225,6 +226,20 @@ def _teacher(run, splits):
                                  config.seed)
     run.log(f"   teacher: {teacher.info.get('validation_accuracy', float('nan')):.2%} validation accuracy")
     return teacher
+
+
+def _teacher_logits(run, teacher, texts):
+    """The teacher's logits for each split of `texts` (cached in the run directory), with its labelling speed."""
+    logits = {}
+    for split, split_texts in texts.items():
+        path = run.path(f"teacher_logits_{split}.npz")
+        computed, start = not path.exists(), time.perf_counter()
+        logits[split] = cache_teacher_logits(teacher, split_texts, path)
+        if computed:
+            seconds = time.perf_counter() - start
+            run.log(f"   {split}: {len(split_texts):,} texts labelled in {seconds:.1f} s "
+                    f"({len(split_texts) / max(seconds, 1e-9):,.0f} texts/s)")
+    return logits
 
 
 def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
@@ -247,30 +262,32 @@ def _distilled_student(run, vectorizer, splits, teacher, distillation_data):
     if path.exists():
         return keras.models.load_model(path)
     config = run.config
-    student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length, splits.num_classes)
+    student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length,
+                             splits.num_classes, embedding_dim=config.embedding_dim)
     if config.embedding_init == "teacher":
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    _fit(run, "distill", student, distillation_data(), config.distill_epochs, [stop])
+    _fit(run, "distill", student, distillation_data(), config.distill_epochs, config.learning_rate, [stop])
     student.save(path)
     return student
 
 
-def _fit(run, stage, model, data, epochs, callbacks=()):
+def _fit(run, stage, model, data, epochs, learning_rate, callbacks=()):
     """Distills into `model` with every-epoch checkpoints: an interrupted fit resumes at its last epoch."""
     backup = run.path(f"checkpoints/{stage}")
     if backup.is_dir() and any(backup.iterdir()):
         run.log(f"   resuming {stage} from its last checkpoint")
     callbacks = [keras.callbacks.BackupAndRestore(str(backup))] + run.callbacks + list(callbacks)
-    _distiller(model, run.config).fit(data["train"], validation_data=data["validation"], epochs=epochs,
-                                      callbacks=callbacks, verbose=keras_verbosity())
+    _distiller(model, run.config, learning_rate).fit(data["train"], validation_data=data["validation"],
+                                                     epochs=epochs, callbacks=callbacks, verbose=keras_verbosity())
     for folder in (backup, backup.parent):  # BackupAndRestore empties its folder at the end of a fit
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
 
 def _pruned_student(run, student, data):
+    """Pruned while distilling, from the distilled weights; the best epoch at the final sparsity is kept."""
     config = run.config
     if not config.target_sparsity:
         return student
@@ -279,7 +296,12 @@ def _pruned_student(run, student, data):
         return keras.models.load_model(path)
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
-    _fit(run, "prune", wrapped, data, config.prune_epochs, pruning_callbacks())
+    _, end_step, _ = pruning_steps(0, None, None, steps, config.prune_epochs)
+    # Epochs before the schedule reaches its target score a denser model: they cannot be the one kept.
+    best = keras.callbacks.EarlyStopping("val_accuracy", patience=config.prune_epochs, mode="max",
+                                         restore_best_weights=True, start_from_epoch=-(-end_step // steps) - 1)
+    _fit(run, "prune", wrapped, data, config.prune_epochs, config.compress_learning_rate,
+         pruning_callbacks() + [best])
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
@@ -297,7 +319,9 @@ def _quantization_aware_student(run, pruned, data):
     if path.exists():
         quantized.load_weights(path)
         return quantized
-    _fit(run, "qat", quantized, data, run.config.qat_epochs)
+    best = keras.callbacks.EarlyStopping("val_accuracy", patience=run.config.qat_epochs, mode="max",
+                                         restore_best_weights=True)
+    _fit(run, "qat", quantized, data, run.config.qat_epochs, run.config.compress_learning_rate, [best])
     quantized.save_weights(path)
     return quantized
 
@@ -380,9 +404,18 @@ def _report(run, results, splits, teacher, pruned):
         "stage_seconds": run.timings,
         "machine": machine_info(),
         "targets": headline_targets(results),
+        "baseline": tfidf_baseline(splits),
     }
+    baseline = details["baseline"]
+    baseline_row = untimed_row(f"baseline: TF-IDF + logistic regression (C={baseline['C']:g})",
+                               baseline["test_accuracy"], baseline["test_macro_f1"], baseline["parameters"],
+                               baseline["size_bytes"], " (pickle)")
     footer = _targets_text(details["targets"], results[-1].name)
-    table = write_report(run.directory, results, header, details, baseline=results[0].name, footer=footer)
+    footer += (f"\n\nThe final student is {100.0 * (results[-1].accuracy - baseline['test_accuracy']):+.2f} points "
+               "against the baseline a practitioner tries first (last row: scikit-learn, C chosen on validation, "
+               "same splits).")
+    table = write_report(run.directory, results, header, details, baseline=results[0].name, footer=footer,
+                         extra_rows=[baseline_row])
     run.log("\n" + table + "\n\n" + footer)
     return table
 

@@ -30,9 +30,18 @@ def markdown_table(results, baseline=None):
     return "\n".join(lines)
 
 
-def write_report(directory, results, header, details, baseline=None, overwrite=True, footer=""):
-    """Writes report.md (header, table, footer) and report.json (results, settings, machine) into `directory`."""
-    table = markdown_table(results, baseline)
+def untimed_row(name, accuracy, macro_f1, parameters, size_bytes, size_note=""):
+    """A `markdown_table` row for a model that is not a .tflite (the TF-IDF baseline): '-' where nothing was timed."""
+    cells = [name, f"{accuracy:.2%}", f"{macro_f1:.3f}", f"{parameters:,}", "-", human_bytes(size_bytes) + size_note]
+    return "| " + " | ".join(cells + ["-"] * (len(COLUMNS) - len(cells))) + " |"
+
+
+def write_report(directory, results, header, details, baseline=None, overwrite=True, footer="", extra_rows=()):
+    """Writes report.md (header, table, footer) and report.json (results, settings, machine) into `directory`.
+
+    `extra_rows` (Markdown rows, e.g. from `untimed_row`) end the table.
+    """
+    table = "\n".join([markdown_table(results, baseline), *extra_rows])
     body = f"{header}\n\n{table}\n" + (f"\n{footer}\n" if footer else "")
     document = {**details, "results": [result.to_dict() for result in results]}
     write_bytes_atomic(directory / "report.md", body.encode("utf-8"), overwrite=overwrite)
