@@ -244,3 +244,18 @@ def test_pruning_keeps_its_best_epoch_at_the_final_sparsity(small_dataset, tmp_p
     assert accuracy == pytest.approx(max(spoil.validation[2:]), abs=1e-6)
     kernel = pruned.get_layer("embedding").get_weights()[0]
     assert abs(np.mean(kernel == 0) - 0.5) < 0.02
+
+
+def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_dataset, tmp_path):
+    first_logs, logs = [], []
+    tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, tmp_path / "first", until="teacher logits",
+                      log=first_logs.append)
+    assert len([line for line in first_logs if "texts labelled in" in line]) == 3  # train, validation, augmented
+    config = {"dataset": small_dataset, **SMALL, "alpha": 0.5}  # another student, the same teacher and texts
+    tfkd.run_pipeline(config, tmp_path / "other", until="teacher logits", log=logs.append)
+    assert not [line for line in logs if "texts labelled in" in line]
+    for split in ("train", "validation", "augmented"):
+        assert any(line.startswith(f"   {split}: the teacher's logits for these ") for line in logs), split
+        with np.load(tmp_path / "first" / f"teacher_logits_{split}.npz") as first, \
+                np.load(tmp_path / "other" / f"teacher_logits_{split}.npz") as second:
+            np.testing.assert_array_equal(first["logits"], second["logits"])

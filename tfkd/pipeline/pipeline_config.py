@@ -76,7 +76,7 @@ class PipelineConfig:
                                                   "accuracy (patience 2) restores the best")
     batch_size: int = _setting(32, "distill", "student batch size (distill, prune and QAT)")
     learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
-    target_sparsity: float = _setting(0.75, "compress", "final share of zero weights in [0, 1), polynomial decay "
+    target_sparsity: float = _setting(0.5, "compress", "final share of zero weights in [0, 1), polynomial decay "
                                                         "while distilling; 0 skips pruning")
     prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling; the best epoch at the "
                                                 "final sparsity (validation accuracy) is kept")

@@ -6,6 +6,7 @@ and a finished one is not recomputed.
 """
 
 import functools
+import hashlib
 import json
 import pathlib
 import time
@@ -21,8 +22,9 @@ from tfkd.compress.pruning import pruning_steps
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
 from tfkd.data import TextAugmenter, TextVectorizer, load
-from tfkd.data.cache import write_bytes_atomic
+from tfkd.data.cache import cache_dir, write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
+from tfkd.distill.teacher_logits import text_keys
 from tfkd.pipeline.pipeline_config import PipelineConfig
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
@@ -229,17 +231,38 @@ def _teacher(run, splits):
 
 
 def _teacher_logits(run, teacher, texts):
-    """The teacher's logits for each split of `texts` (cached in the run directory), with its labelling speed."""
+    """The teacher's logits for each split of `texts`, with its labelling speed.
+
+    Each split is cached in the run directory and, for a teacher fine-tuned
+    by tfkd, in the tfkd cache under the teacher's settings key and the
+    texts' hash: another run with the same teacher and texts (another
+    student, say) copies them instead of labelling again. Either copy is
+    checked against the texts when it is loaded.
+    """
     logits = {}
     for split, split_texts in texts.items():
-        path = run.path(f"teacher_logits_{split}.npz")
+        path, shared = run.path(f"teacher_logits_{split}.npz"), _shared_logits_path(teacher, split_texts)
+        if not path.exists() and shared is not None and shared.exists():
+            write_bytes_atomic(path, shared.read_bytes())
+            run.log(f"   {split}: the teacher's logits for these {len(split_texts):,} texts come from {shared}")
         computed, start = not path.exists(), time.perf_counter()
         logits[split] = cache_teacher_logits(teacher, split_texts, path)
         if computed:
             seconds = time.perf_counter() - start
             run.log(f"   {split}: {len(split_texts):,} texts labelled in {seconds:.1f} s "
                     f"({len(split_texts) / max(seconds, 1e-9):,.0f} texts/s)")
+        if shared is not None and not shared.exists():
+            write_bytes_atomic(shared, path.read_bytes())
     return logits
+
+
+def _shared_logits_path(teacher, texts):
+    """Where the tfkd cache keeps this teacher's logits for `texts`; None for a teacher tfkd did not fine-tune."""
+    settings_key = getattr(teacher, "info", {}).get("settings_key")
+    if settings_key is None:
+        return None
+    digest = hashlib.sha256("\n".join(text_keys(texts)).encode()).hexdigest()[:16]
+    return cache_dir("teacher_logits") / f"{settings_key}-{digest}.npz"
 
 
 def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
