@@ -112,5 +112,6 @@ def test_a_labelled_csv_never_overwrites_and_an_unknown_corpus_is_named(tmp_path
     with pytest.raises(FileExistsError):
         tfkd.data.write_labelled_csv("tweets", path)
     assert path.read_text() == "text,label\nkeep me,1\n"
-    with pytest.raises(ValueError, match=r"`corpus` must be one of \['amazon', 'tweets', 'nyt'\]; received corpus='imdb'"):
+    with pytest.raises(ValueError,
+                       match=r"`corpus` must be one of \['amazon', 'tweets', 'nyt'\]; received corpus='imdb'"):
         tfkd.data.write_labelled_csv("imdb", tmp_path / "imdb.csv")

@@ -50,12 +50,12 @@ class PipelineConfig:
                                                  "folder written by TextClassifierTeacher.save")
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
     teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
-    vectorizer: str = _setting("mediapipe", "distill", "student tokenizer: 'word' (lowercased words and punctuation), "
-                                                  "'mediapipe' (the ids MediaPipe Tasks' TextClassifier computes "
-                                                  "itself: mobile/student.tflite then carries standard TFLite "
-                                                  "Metadata and loads with no app code), 'wordpiece' or 'hashed' "
-                                                  "(words hashed into vocabulary_size - 2 buckets, no vocabulary "
-                                                  "file)")
+    vectorizer: str = _setting("mediapipe", "distill", "student tokenizer: 'word' (lowercased words and "
+                                                       "punctuation), 'mediapipe' (the ids MediaPipe Tasks' "
+                                                       "TextClassifier computes itself: mobile/student.tflite then "
+                                                       "carries standard TFLite Metadata and loads with no app "
+                                                       "code), 'wordpiece' or 'hashed' (words hashed into "
+                                                       "vocabulary_size - 2 buckets, no vocabulary file)")
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
     sequence_length: int = _setting(64, "distill", "student tokens per text")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
