@@ -246,7 +246,8 @@ def test_pruning_keeps_its_best_epoch_at_the_final_sparsity(small_dataset, tmp_p
     assert abs(np.mean(kernel == 0) - 0.5) < 0.02
 
 
-def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_dataset, tmp_path):
+def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))  # empty: earlier tests labelled these texts
     first_logs, logs = [], []
     tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, tmp_path / "first", until="teacher logits",
                       log=first_logs.append)
