@@ -10,6 +10,7 @@ deploy.json; it writes benchmarks/results/recipe_<recipe>_<dataset>.{json,md}:
 every seed, then mean ± std.
 
     python benchmarks/recipe_seeds.py --config default [--dataset mr] [--seeds 0 1 2]
+    python benchmarks/recipe_seeds.py --config best    # the seeds share one teacher (teacher_seed: 0)
     python benchmarks/recipe_seeds.py --corpus tweets --seeds 0   # amazon, tweets or nyt, as a CSV
 
 `--corpus` first writes one of the other-domain sets shipped beside MR as
@@ -63,13 +64,14 @@ def main():
         if not pathlib.Path(arguments.dataset).exists():
             tfkd.data.write_labelled_csv(arguments.corpus, arguments.dataset)
     name = f"recipe_{pathlib.Path(arguments.config).stem}_{pathlib.Path(arguments.dataset).stem}"
-    rows = [run_seed(arguments.config, arguments.dataset, seed, HERE / "runs" / f"{name}_seed{seed}")
-            for seed in arguments.seeds]
-    summary = {key: summarize([row[key] for row in rows]) for _, key, _ in COLUMNS[1:]}
     dataset = f"{arguments.corpus}.csv" if arguments.corpus else arguments.dataset
-    results = {"command": f"tfkd run --config {arguments.config} --dataset {dataset} --seed SEED",
-               "seeds": rows, "mean_std": summary, "machine": machine_info()}
-    write_results(HERE / "results" / f"{name}.json", results, markdown(results))
+    rows = []
+    for seed in arguments.seeds:  # the results are written after every seed: a long run keeps what it measured
+        rows.append(run_seed(arguments.config, arguments.dataset, seed, HERE / "runs" / f"{name}_seed{seed}"))
+        summary = {key: summarize([row[key] for row in rows]) for _, key, _ in COLUMNS[1:]}
+        results = {"command": f"tfkd run --config {arguments.config} --dataset {dataset} --seed SEED",
+                   "seeds": rows, "mean_std": summary, "machine": machine_info()}
+        write_results(HERE / "results" / f"{name}.json", results, markdown(results))
     print(markdown(results))
 
 

@@ -47,6 +47,16 @@ def test_integers_are_accepted_for_float_settings():
      r"'wordpiece'; "
      r"received vectorizer='hashed' \(set embedding_init: random\)"),
     ({"transfer_copies": -1}, r"'transfer_copies' must be >= 0; received transfer_copies=-1"),
+    ({"seed": -1}, r"'seed' must be >= 0; received seed=-1"),
+    ({"teacher_seed": -2}, r"'teacher_seed' must be >= 0; received teacher_seed=-2"),
+    ({"teacher_seed": "one"}, r"'teacher_seed' must be a int; received teacher_seed='one'"),
+    ({"units": 0}, r"'units' must be in \[1, 1024\]; received units=0"),
+    ({"units": 1025}, r"'units' must be in \[1, 1024\]; received units=1025"),
+    ({"transfer_corpora": ["imdb"]}, r"'transfer_corpora' must be one of \['amazon', 'tweets', 'nyt'\]; "
+                                     r"received 'imdb'"),
+    ({"corpus_copies": 2}, r"'corpus_copies' > 0 needs 'transfer_corpora' \(any of \['amazon', 'tweets', "
+                           r"'nyt'\]\); received corpus_copies=2 with transfer_corpora=\[\]"),
+    ({"corpus_copies": -1, "transfer_corpora": ["nyt"]}, r"'corpus_copies' must be >= 0; received corpus_copies=-1"),
     ({"quantization": "float16"}, r"'qat_epochs' > 0 needs quantization 'int8'; received qat_epochs=1 with "
                                   r"quantization='float16' \(set qat_epochs: 0\)"),
     ({"quantization": "dynamic", "qat_epochs": 0}, r"'targets' holds 'micro', which needs quantization one of "
@@ -54,7 +64,9 @@ def test_integers_are_accepted_for_float_settings():
 ], ids=["unknown-key", "student", "dataset", "type", "bool", "alpha-below", "alpha-above", "sparsity-1",
         "temperature-0", "temperature-nan", "learning-rate-inf", "compress-learning-rate-negative",
         "teacher-learning-rate-0", "embedding-dim-0", "embedding-dim-1025", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
-        "teacher-vectors-hashed", "copies-negative", "qat-float16",
+        "teacher-vectors-hashed", "copies-negative", "seed-negative", "teacher-seed-negative",
+        "teacher-seed-type", "units-0", "units-1025", "corpus-unknown",
+        "corpus-copies-without-corpora", "corpus-copies-negative", "qat-float16",
         "micro-dynamic"])
 def test_bad_config_is_named(values, message):
     with pytest.raises(ValueError, match=message):
@@ -62,9 +74,12 @@ def test_bad_config_is_named(values, message):
 
 
 @pytest.mark.parametrize("values", [{"alpha": 0.0}, {"alpha": 1.0}, {"target_sparsity": 0.0}, {"qat_epochs": 0},
+                                    {"units": 1}, {"units": 1024}, {"transfer_corpora": ["nyt"], "corpus_copies": 0},
+                                    {"seed": 0, "teacher_seed": 0}, {"teacher_seed": None},
                                     {"quantization": "dynamic", "qat_epochs": 0, "targets": ["mobile"]},
                                     {"targets": "mobile,micro"}, {"embedding_dim": 1}, {"embedding_dim": 1024}],
-                         ids=["alpha-0", "alpha-1", "no-pruning", "no-qat", "dynamic-mobile", "targets-from-cli",
+                         ids=["alpha-0", "alpha-1", "no-pruning", "no-qat", "units-1", "units-1024", "corpus-no-copies",
+                              "teacher-seed-0", "teacher-seed-none", "dynamic-mobile", "targets-from-cli",
                               "embedding-dim-1", "embedding-dim-1024"])
 def test_edge_values_are_accepted(values):
     config = PipelineConfig.from_dict(values)

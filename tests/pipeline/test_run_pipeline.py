@@ -168,13 +168,34 @@ def test_transfer_copies_and_teacher_embeddings_reach_the_distill_stage(small_da
     train_texts = tfkd.data.load(small_dataset).train.texts
     variants = tfkd.data.TextAugmenter(seed=0)(train_texts, copies=2)
     assert len(variants) > len(train_texts) // 2
-    assert f"   {len(variants):,} teacher-labelled variants join the {len(train_texts):,} training texts" in logs
+    assert f"   {len(variants):,} augmented teacher-labelled texts join the {len(train_texts):,} training texts" in logs
     with np.load(tmp_path / "run" / "teacher_logits_augmented.npz") as stored:
         assert stored["logits"].shape == (len(variants), 2)
     assert start.batches == -(-(len(train_texts) + len(variants)) // tfkd.PipelineConfig().batch_size)
     # transfer_embeddings: PCA of the teacher's vectors scaled to std 0.3, padding row zero (random init: ~0.03)
     assert not start.table[0].any()
     assert abs(start.table.std() - 0.3) < 0.05
+
+
+def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "student": "bilstm", "units": 12,
+              "transfer_copies": 0, "transfer_corpora": ["tweets"], "corpus_copies": 1}
+    start, logs = _DistillStart(), []
+    tfkd.run_pipeline(config, tmp_path / "run", until="distill", callbacks=[start], log=logs.append)
+    train_texts = tfkd.data.load(small_dataset).train.texts
+    tweets = tfkd.data.transfer_texts(["tweets"])
+    variants = tfkd.data.TextAugmenter(seed=1)(tweets, copies=1)
+    assert len(tweets) == 4200 and len(variants) > 1000
+    assert (f"   {len(tweets):,} other_domain + {len(variants):,} other_domain_augmented teacher-labelled texts "
+            f"join the {len(train_texts):,} training texts") in logs
+    for split, count in (("other_domain", len(tweets)), ("other_domain_augmented", len(variants))):
+        with np.load(tmp_path / "run" / f"teacher_logits_{split}.npz") as stored:
+            assert stored["logits"].shape == (count, 2)
+    total = len(train_texts) + len(tweets) + len(variants)
+    assert start.batches == -(-total // tfkd.PipelineConfig().batch_size)
+    lstm = next(layer for layer in keras.models.load_model(tmp_path / "run" / "student.keras").layers
+                if layer.name == "bilstm")
+    assert lstm.forward_layer.units == 12
 
 
 def test_until_must_be_a_stage(small_dataset, tmp_path):

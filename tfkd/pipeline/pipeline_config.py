@@ -9,11 +9,12 @@ import pathlib
 from tfkd.convert.converter import CALIBRATED_MODES, MODES
 from tfkd.convert.deploy import TARGETS
 from tfkd.data.loader import BUILTIN_DATASETS
+from tfkd.data.transfer_texts import CORPORA
 from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
-MAX_EMBEDDING_DIM = 1024
+MAX_EMBEDDING_DIM = MAX_UNITS = 1024
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
@@ -43,6 +44,9 @@ class PipelineConfig:
                                           "or 'glue/sst2' (tfds, online), or a .csv/.tsv/.jsonl file with 'text' "
                                           "and 'label' columns")
     seed: int = _setting(0, "data", "seeds data order, initialisation and which examples are timed")
+    teacher_seed: int = _setting(None, "teacher", "seeds the teacher's fine-tuning and the transfer texts' "
+                                                  "variants; null: the value of 'seed'. Fixed, runs with other "
+                                                  "seeds share one teacher and its logits (labelled once)")
     teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
                                                         "keras-hub preset name or folder")
     teacher_sequence_length: int = _setting(64, "teacher", "BERT tokens per text")
@@ -61,6 +65,9 @@ class PipelineConfig:
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
     embedding_dim: int = _setting(24, "distill", "width of the student's embedding table, which holds most of "
                                                  f"its weights; in [1, {MAX_EMBEDDING_DIM}]")
+    units: int = _setting(64, "distill", "the student's width: LSTM units per direction (bilstm), filters per "
+                                         "kernel size (cnn), hidden units (average_embedding), feed-forward "
+                                         f"units (transformer); in [1, {MAX_UNITS}]")
     embedding_init: str = _setting("teacher", "distill", "the student's embedding table at the start: 'random', "
                                                         "or 'teacher': the teacher's vector for each vocabulary "
                                                         "token, reduced by PCA to the table's width (needs "
@@ -69,6 +76,12 @@ class PipelineConfig:
                                                   "sampling, tfkd.data.TextAugmenter) labelled by the teacher and "
                                                   "added to the distill stage's data (pruning and QAT train on "
                                                   "the labelled texts); 0 adds none")
+    transfer_corpora: tuple = _setting((), "distill", f"other-domain sentences, any of {list(CORPORA)} (shipped "
+                                                      "with MR, offline), labelled by the teacher and added to "
+                                                      "the distill stage's data; texts of the dataset's splits "
+                                                      "are left out")
+    corpus_copies: int = _setting(0, "distill", "perturbed variants of each transfer_corpora sentence, labelled "
+                                                "by the teacher and added too; 0 adds none")
     alpha: float = _setting(0.1, "distill", "weight of the hard (label) loss in [0, 1]; 1 - alpha weighs the "
                                             "soft (teacher) loss")
     temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
@@ -108,6 +121,11 @@ class PipelineConfig:
         _one_of("quantization", self.quantization, QUANTIZATIONS)
         for target in self.targets:
             _one_of("targets", target, TARGETS)
+        for corpus in self.transfer_corpora:
+            _one_of("transfer_corpora", corpus, CORPORA)
+        if self.corpus_copies and not self.transfer_corpora:
+            raise ValueError(f"config key 'corpus_copies' > 0 needs 'transfer_corpora' (any of {list(CORPORA)}); "
+                             f"received corpus_copies={self.corpus_copies} with transfer_corpora=[]")
         if self.dataset not in BUILTIN_DATASETS and not self.dataset.lower().endswith(DATA_FILE_SUFFIXES):
             raise ValueError(f"config key 'dataset' must be one of {list(BUILTIN_DATASETS)} or a data file path "
                              f"({'/'.join(DATA_FILE_SUFFIXES)}); received {self.dataset!r}")
@@ -124,9 +142,10 @@ class PipelineConfig:
         if not 0.0 <= self.target_sparsity < 1.0:
             raise ValueError(f"config key 'target_sparsity' must be in [0, 1); "
                              f"received target_sparsity={self.target_sparsity!r}")
-        if not 1 <= self.embedding_dim <= MAX_EMBEDDING_DIM:
-            raise ValueError(f"config key 'embedding_dim' must be in [1, {MAX_EMBEDDING_DIM}]; "
-                             f"received embedding_dim={self.embedding_dim!r}")
+        for name, largest in (("embedding_dim", MAX_EMBEDDING_DIM), ("units", MAX_UNITS)):
+            if not 1 <= getattr(self, name) <= largest:
+                raise ValueError(f"config key {name!r} must be in [1, {largest}]; "
+                                 f"received {name}={getattr(self, name)!r}")
         for name in ("temperature", "teacher_learning_rate", "learning_rate", "compress_learning_rate"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
@@ -135,7 +154,10 @@ class PipelineConfig:
                      "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
-        for name in ("teacher_epochs", "transfer_copies", "prune_epochs", "qat_epochs"):
+        if self.seed < 0 or (self.teacher_seed is not None and self.teacher_seed < 0):
+            name = "seed" if self.seed < 0 else "teacher_seed"
+            raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
+        for name in ("teacher_epochs", "transfer_copies", "corpus_copies", "prune_epochs", "qat_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
 
@@ -192,6 +214,11 @@ class PipelineConfig:
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @property
+    def resolved_teacher_seed(self):
+        """`teacher_seed`, or `seed` where it is None."""
+        return self.seed if self.teacher_seed is None else self.teacher_seed
 
     @property
     def key(self):
@@ -266,6 +293,8 @@ def _checked_type(field, value):
         return tuple(value)
     if expected is tuple and isinstance(value, str):  # from the command line: "mobile,micro"
         return tuple(item.strip() for item in value.split(",") if item.strip())
+    if value is None and field.default is None:
+        return value
     if not isinstance(value, expected) or isinstance(value, bool):
         kind = "list of str" if expected is tuple else expected.__name__
         raise ValueError(f"config key {field.name!r} must be a {kind}; received {field.name}={value!r}")
@@ -278,6 +307,8 @@ def _one_of(key, value, allowed):
 
 
 def _yaml_value(value):
+    if value is None:
+        return "null"
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
     if isinstance(value, float) and "e" in repr(value) and "." not in repr(value):

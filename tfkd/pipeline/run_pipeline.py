@@ -21,7 +21,7 @@ from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_rep
 from tfkd.compress.pruning import pruning_steps
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
-from tfkd.data import TextAugmenter, TextVectorizer, load
+from tfkd.data import TextAugmenter, TextVectorizer, load, transfer_texts
 from tfkd.data.cache import cache_dir, write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.distill.teacher_logits import text_keys
@@ -32,6 +32,9 @@ from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
 from tfkd.teachers.text_classifier_teacher import MODEL_FILE
 
 CONFIG_FILE = "config.json"
+# The builder argument that config key `units` sets, per zoo student.
+STUDENT_WIDTHS = {"bilstm": "units", "cnn": "filters", "average_embedding": "hidden_units",
+                  "transformer": "feedforward_dim"}
 TIMINGS_FILE = "stage_seconds.json"
 
 
@@ -102,9 +105,7 @@ def _stages(run):
     vectorizer = run.stage("tokenizer", lambda: _vectorizer(run, splits))
     ids = {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
     teacher = run.stage("teacher", lambda: _teacher(run, splits))
-    texts = {split: splits[split].texts for split in ("train", "validation")}
-    if config.transfer_copies:
-        texts["augmented"] = TextAugmenter(seed=config.seed)(splits.train.texts, copies=config.transfer_copies)
+    texts = {"train": splits.train.texts, "validation": splits.validation.texts, **_transfer_texts(config, splits)}
     logits = run.stage("teacher logits", lambda: _teacher_logits(run, teacher, texts))
     data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
                                   shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
@@ -225,7 +226,7 @@ def _teacher(run, splits):
                          f"by TextClassifierTeacher.save; received teacher_preset={config.teacher_preset!r}")
     teacher = fine_tuned_teacher(splits, config.teacher_preset, config.teacher_sequence_length,
                                  config.teacher_epochs, config.teacher_learning_rate, config.teacher_batch_size,
-                                 config.seed)
+                                 config.resolved_teacher_seed)
     run.log(f"   teacher: {teacher.info.get('validation_accuracy', float('nan')):.2%} validation accuracy")
     return teacher
 
@@ -265,16 +266,43 @@ def _shared_logits_path(teacher, texts):
     return cache_dir("teacher_logits") / f"{settings_key}-{digest}.npz"
 
 
+def _transfer_texts(config, splits):
+    """The unlabelled texts the teacher labels for the distill stage, by split name.
+
+    "augmented": `transfer_copies` variants of each training text;
+    "other_domain": the `transfer_corpora` sentences that are in none of the
+    dataset's splits; "other_domain_augmented": `corpus_copies` variants of
+    those (a variant already drawn for the training texts is dropped).
+    """
+    texts = {}
+    seed = config.resolved_teacher_seed  # the teacher's side: runs sharing a teacher share its labelled texts
+    if config.transfer_copies:
+        texts["augmented"] = TextAugmenter(seed=seed)(splits.train.texts, copies=config.transfer_copies)
+    if config.transfer_corpora:
+        known = {text for split in ("train", "validation", "test") for text in splits[split].texts}
+        texts["other_domain"] = transfer_texts(config.transfer_corpora, exclude=known)
+    if config.corpus_copies:
+        drawn = set(texts.get("augmented", ()))
+        variants = TextAugmenter(seed=seed + 1)(texts["other_domain"], copies=config.corpus_copies)
+        texts["other_domain_augmented"] = [text for text in variants if text not in drawn]
+    return texts
+
+
 def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
-    """`data`, its training set joined by the teacher-labelled variants (`transfer_copies`) when there are any."""
-    if "augmented" not in texts:
+    """`data`, its training set joined by the teacher-labelled transfer texts when there are any.
+
+    A transfer text's hard label is the teacher's top class.
+    """
+    extra = [split for split in texts if split not in ("train", "validation")]
+    if not extra:
         return data
     config = run.config
-    run.log(f"   {len(texts['augmented']):,} teacher-labelled variants join the "
-            f"{len(splits.train.texts):,} training texts")
-    train = logits_dataset(np.concatenate([ids["train"], vectorizer(texts["augmented"])]),
-                           np.concatenate([np.asarray(splits.train.labels), logits["augmented"].argmax(-1)]),
-                           np.concatenate([logits["train"], logits["augmented"]]), config.batch_size,
+    run.log("   " + " + ".join(f"{len(texts[split]):,} {split}" for split in extra)
+            + f" teacher-labelled texts join the {len(splits.train.texts):,} training texts")
+    train = logits_dataset(np.concatenate([ids["train"]] + [vectorizer(texts[split]) for split in extra]),
+                           np.concatenate([np.asarray(splits.train.labels)]
+                                          + [logits[split].argmax(-1) for split in extra]),
+                           np.concatenate([logits["train"]] + [logits[split] for split in extra]), config.batch_size,
                            shuffle=True, seed=config.seed, num_classes=splits.num_classes)
     return {**data, "train": train}
 
@@ -285,8 +313,9 @@ def _distilled_student(run, vectorizer, splits, teacher, distillation_data):
     if path.exists():
         return keras.models.load_model(path)
     config = run.config
+    width = {STUDENT_WIDTHS[config.student]: config.units}
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length,
-                             splits.num_classes, embedding_dim=config.embedding_dim)
+                             splits.num_classes, embedding_dim=config.embedding_dim, **width)
     if config.embedding_init == "teacher":
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
