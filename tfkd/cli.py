@@ -17,15 +17,9 @@ import sys
 
 from tfkd.pipeline import PipelineConfig, benchmark_run, run_pipeline
 from tfkd.pipeline.pipeline_config import recipes
-from tfkd.pipeline.run_pipeline import VERBS
+from tfkd.pipeline.run_pipeline import STAGES, VERBS
 
-VERB_HELP = {
-    "run": "the whole path: data -> teacher -> distill -> prune/QAT -> convert -> benchmark -> report",
-    "teacher": "load the data, fine-tune (or load) the teacher and cache its logits",
-    "distill": "... and distill the student from the cached logits",
-    "compress": "... and prune and quantization-aware train it while distilling",
-    "convert": "... and convert to .tflite and write the mobile/ and micro/ deploy folders",
-}
+VERB_HELP = {stage.verb: stage.verb_help for stage in STAGES if stage.verb}
 COMMON = ("dataset", "student", "target_sparsity", "quantization", "targets", "seed")
 
 

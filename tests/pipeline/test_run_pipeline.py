@@ -7,6 +7,7 @@ import pytest
 
 import tfkd
 from tfkd._keras import keras
+from tfkd.pipeline.run_pipeline import STAGES, VERBS
 from tests.conftest import SMALL
 
 
@@ -101,8 +102,20 @@ def test_rerun_resumes_without_retraining(finished_run, small_dataset):
     logs = []
     again = tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, log=logs.append)
     assert any("resuming the run" in line for line in logs)
+    assert "   reusing student.keras" in logs and "   reusing report.md, report.json" in logs
     assert (output / "student_float32.tflite").read_bytes() == student_bytes
     assert [r.name for r in again] == [r.name for r in results]
+
+
+def test_every_stage_leaves_the_files_it_declares_and_no_other_model_file(finished_run, small_dataset):
+    output, _, _ = finished_run
+    config = tfkd.PipelineConfig.from_dict({"dataset": small_dataset, **SMALL})
+    declared = [file for stage in STAGES for file in stage.writes(config)]
+    assert [file for file in declared if not (output / file).exists()] == []
+    written = {path.name for pattern in ("*.tflite", "*.npz", "*.keras", "*.h5") for path in output.glob(pattern)}
+    assert written == {file for file in declared if "/" not in file} - {"deploy.json", "report.md", "report.json"}
+    assert VERBS == {"teacher": "teacher logits", "distill": "distill", "compress": "qat", "convert": "deploy",
+                     "run": "report"}
 
 
 def test_a_different_config_in_the_same_directory_is_refused(finished_run, small_dataset):

@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import pathlib
+import typing
 
 from tfkd.convert.converter import CALIBRATED_MODES, MODES
 from tfkd.convert.deploy import TARGETS
@@ -19,6 +20,16 @@ RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
+
+
+class ModelFile(typing.NamedTuple):
+    """One .tflite file of a run: which model it converts, how, and how it is benchmarked."""
+
+    file: str  # name in the run directory
+    row: str  # the report's row name
+    inputs: str  # "teacher" (BERT features) or "student" (token ids)
+    model: str  # "teacher", "student" (distilled), "pruned" or "quantized" (after QAT)
+    mode: str  # conversion mode, one of tfkd.convert.converter.MODES
 
 
 def _setting(default, stage, help_text):
@@ -229,17 +240,24 @@ class PipelineConfig:
         """`tflite_models/<dataset>-<student>-<key>`: a run directory of its own for every config."""
         return pathlib.Path("tflite_models") / f"{pathlib.Path(self.dataset).stem}-{self.student}-{self.key}"
 
-    def tflite_files(self):
-        """The run's .tflite files in benchmark order: {file name: (row name, "teacher" or "student" inputs)}."""
+    def model_files(self):
+        """The run's .tflite files in benchmark order, each a `ModelFile`: teacher, float student, compressed ones."""
         teacher = "MiniLM" if self.teacher_preset == "minilm" else pathlib.Path(self.teacher_preset).name
         compressed = f"student pruned {self.target_sparsity:.0%}" if self.target_sparsity else "student"
         stem = "student_pruned" if self.target_sparsity else "student"
-        files = {"teacher_float32.tflite": (f"teacher ({teacher}, float32)", "teacher"),
-                 "student_float32.tflite": (f"student ({self.student}, float32)", "student"),
-                 f"{stem}_{self.quantization}.tflite": (f"{compressed} + {self.quantization}", "student")}
+        files = [ModelFile("teacher_float32.tflite", f"teacher ({teacher}, float32)", "teacher", "teacher", "float32"),
+                 ModelFile("student_float32.tflite", f"student ({self.student}, float32)", "student", "student",
+                           "float32"),
+                 ModelFile(f"{stem}_{self.quantization}.tflite", f"{compressed} + {self.quantization}", "student",
+                           "pruned", self.quantization)]
         if self.qat_epochs:
-            files[f"{stem}_qat_int8.tflite"] = (f"{compressed} + QAT int8", "student")
-        return files
+            files.append(ModelFile(f"{stem}_qat_int8.tflite", f"{compressed} + QAT int8", "student", "quantized",
+                                   "int8"))
+        return tuple(files)
+
+    def tflite_files(self):
+        """{file name: (row name, "teacher" or "student" inputs)} of `model_files()`, in benchmark order."""
+        return {spec.file: (spec.row, spec.inputs) for spec in self.model_files()}
 
     @classmethod
     def describe(cls):

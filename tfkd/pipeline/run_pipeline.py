@@ -5,6 +5,7 @@ they are already there, so an interrupted run picks up where it stopped
 and a finished one is not recomputed.
 """
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -36,17 +37,6 @@ CONFIG_FILE = "config.json"
 STUDENT_WIDTHS = {"bilstm": "units", "cnn": "filters", "average_embedding": "hidden_units",
                   "transformer": "feedforward_dim"}
 TIMINGS_FILE = "stage_seconds.json"
-
-
-VERBS = {  # `tfkd <verb>`: the last stage it runs (each verb runs the stages before it, or reuses them)
-    "teacher": "teacher logits",
-    "distill": "distill",
-    "compress": "qat",
-    "convert": "deploy",
-    "run": "report",
-}
-STAGE_ORDER = ("data", "tokenizer", "teacher", "teacher logits", "distill", "prune", "qat", "convert", "deploy",
-               "benchmark", "report")
 
 
 def run_pipeline(config=None, output_dir=None, log=print, until="report", callbacks=None):
@@ -100,30 +90,9 @@ def run_pipeline(config=None, output_dir=None, log=print, until="report", callba
 
 
 def _stages(run):
-    config = run.config
-    splits = run.stage("data", lambda: load(config.dataset))
-    vectorizer = run.stage("tokenizer", lambda: _vectorizer(run, splits))
-    ids = {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
-    teacher = run.stage("teacher", lambda: _teacher(run, splits))
-    texts = {"train": splits.train.texts, "validation": splits.validation.texts, **_transfer_texts(config, splits)}
-    logits = run.stage("teacher logits", lambda: _teacher_logits(run, teacher, texts))
-    data = {split: logits_dataset(ids[split], splits[split].labels, logits[split], config.batch_size,
-                                  shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
-            for split in ("train", "validation")}
-    distillation_data = functools.partial(_distillation_data, run, vectorizer, splits, texts, ids, logits, data)
-    student = run.stage("distill", lambda: _distilled_student(run, vectorizer, splits, teacher, distillation_data))
-    # Pruning and QAT start from the distilled weights and train on the labelled texts alone, which keeps
-    # them short; the variants serve the distill stage.
-    pruned = run.stage("prune", lambda: _pruned_student(run, student, data))
-    quantized = run.stage("qat", lambda: _quantization_aware_student(run, pruned, data) if config.qat_epochs else None)
-    files = run.stage("convert", lambda: _convert_all(run, teacher, student, pruned, quantized, ids["train"]))
-    run.stage("deploy", lambda: _deploy(run, quantized or pruned, files, vectorizer, splits, ids))
-    results = run.stage("benchmark", lambda: _benchmark(run, files, teacher, splits, ids, student, pruned))
-    if run.path("report.json").exists():
-        run.log(run.path("report.md").read_text(encoding="utf-8"))
-    else:
-        run.stage("report", lambda: _report(run, results, splits, teacher, pruned))
-    return results
+    for stage in STAGES:
+        run.outputs[stage.name] = run.stage(stage)
+    return run.outputs["benchmark"]
 
 
 class _Stop(Exception):
@@ -131,15 +100,34 @@ class _Stop(Exception):
 
 
 class _Run:
-    """The run directory: config check, stage timing and the log file."""
+    """What every stage reads: the run directory, the config, the earlier stages' outputs and the log.
+
+    `outputs` maps each finished stage's name to what it returned;
+    `ids` and `data` are derived from them when first asked for.
+    """
 
     def __init__(self, directory, config, log, until="report", callbacks=()):
         self.directory, self.config, self._log, self.until = directory, config, log, until
         self.callbacks = list(callbacks)
+        self.outputs = {}
         self._seconds = {}
 
     def path(self, name):
         return self.directory / name
+
+    @functools.cached_property
+    def ids(self):
+        """The student's token ids of each labelled split: {split: int32 [n, sequence_length]}."""
+        splits, vectorizer = self.outputs["data"], self.outputs["tokenizer"]
+        return {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
+
+    @functools.cached_property
+    def data(self):
+        """(ids, label, teacher logits) datasets of the labelled train and validation texts."""
+        splits, logits, config = self.outputs["data"], self.outputs["teacher logits"]["logits"], self.config
+        return {split: logits_dataset(self.ids[split], splits[split].labels, logits[split], config.batch_size,
+                                      shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
+                for split in ("train", "validation")}
 
     def claim_directory(self):
         stored = self.path(CONFIG_FILE)
@@ -159,15 +147,20 @@ class _Run:
         else:
             write_bytes_atomic(stored, self.config.to_json().encode())
 
-    def stage(self, name, function):
+    def stage(self, stage):
+        """Runs `stage` (each stage reuses what it finds of its `writes`), timed and logged."""
+        name = stage.name
         self.log(f"== {name}")
+        written = stage.writes(self.config)
+        if written and all(self.path(file).exists() for file in written):
+            self.log(f"   reusing {', '.join(written)}")
         start = time.perf_counter()
-        result = function()
+        result = stage.function(self)
         seconds = round(time.perf_counter() - start, 1)
         self.log(f"   {name} done in {seconds:.1f} s")
         self._seconds[name] = seconds
         self._record_time(name, seconds)
-        if name == self.until != STAGE_ORDER[-1]:
+        if name == self.until != STAGES[-1].name:
             raise _Stop
         return result
 
@@ -197,8 +190,12 @@ class _Run:
             handle.write(f"{time.strftime('%H:%M:%S')} {message}\n")
 
 
-def _vectorizer(run, splits):
-    folder = run.path("tokenizer")
+def _data(run):
+    return load(run.config.dataset)
+
+
+def _vectorizer(run):
+    splits, folder = run.outputs["data"], run.path("tokenizer")
     if (folder / "tokenizer.json").exists():
         return TextVectorizer.load(folder)
     config = run.config
@@ -214,9 +211,9 @@ def _distiller(student, config, learning_rate):
     return distiller
 
 
-def _teacher(run, splits):
+def _teacher(run):
     """Fine-tunes the teacher (cached outside the run, keyed by data and settings) or loads a saved one."""
-    config = run.config
+    config, splits = run.config, run.outputs["data"]
     saved = pathlib.Path(config.teacher_preset)
     if (saved / MODEL_FILE).is_file():
         run.log(f"   loading the fine-tuned teacher saved in {saved}")
@@ -231,8 +228,11 @@ def _teacher(run, splits):
     return teacher
 
 
-def _teacher_logits(run, teacher, texts):
-    """The teacher's logits for each split of `texts`, with its labelling speed.
+def _teacher_logits(run):
+    """{"texts": {split: texts}, "logits": {split: the teacher's logits}}, with the labelling speed.
+
+    The splits: the labelled "train" and "validation" texts and the
+    transfer texts of `_transfer_texts`.
 
     Each split is cached in the run directory and, for a teacher fine-tuned
     by tfkd, in the tfkd cache under the teacher's settings key and the
@@ -240,6 +240,9 @@ def _teacher_logits(run, teacher, texts):
     student, say) copies them instead of labelling again. Either copy is
     checked against the texts when it is loaded.
     """
+    teacher, splits = run.outputs["teacher"], run.outputs["data"]
+    texts = {"train": splits.train.texts, "validation": splits.validation.texts,
+             **_transfer_texts(run.config, splits)}
     logits = {}
     for split, split_texts in texts.items():
         path, shared = run.path(f"teacher_logits_{split}.npz"), _shared_logits_path(teacher, split_texts)
@@ -254,7 +257,7 @@ def _teacher_logits(run, teacher, texts):
                     f"({len(split_texts) / max(seconds, 1e-9):,.0f} texts/s)")
         if shared is not None and not shared.exists():
             write_bytes_atomic(shared, path.read_bytes())
-    return logits
+    return {"texts": texts, "logits": logits}
 
 
 def _shared_logits_path(teacher, texts):
@@ -288,15 +291,16 @@ def _transfer_texts(config, splits):
     return texts
 
 
-def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
-    """`data`, its training set joined by the teacher-labelled transfer texts when there are any.
+def _distillation_data(run):
+    """`run.data`, its training set joined by the teacher-labelled transfer texts when there are any.
 
     A transfer text's hard label is the teacher's top class.
     """
+    texts, logits = run.outputs["teacher logits"]["texts"], run.outputs["teacher logits"]["logits"]
     extra = [split for split in texts if split not in ("train", "validation")]
     if not extra:
-        return data
-    config = run.config
+        return run.data
+    config, splits, vectorizer, ids = run.config, run.outputs["data"], run.outputs["tokenizer"], run.ids
     run.log("   " + " + ".join(f"{len(texts[split]):,} {split}" for split in extra)
             + f" teacher-labelled texts join the {len(splits.train.texts):,} training texts")
     train = logits_dataset(np.concatenate([ids["train"]] + [vectorizer(texts[split]) for split in extra]),
@@ -304,23 +308,23 @@ def _distillation_data(run, vectorizer, splits, texts, ids, logits, data):
                                           + [logits[split].argmax(-1) for split in extra]),
                            np.concatenate([logits["train"]] + [logits[split] for split in extra]), config.batch_size,
                            shuffle=True, seed=config.seed, num_classes=splits.num_classes)
-    return {**data, "train": train}
+    return {**run.data, "train": train}
 
 
-def _distilled_student(run, vectorizer, splits, teacher, distillation_data):
-    """The distilled student: loaded when saved, else built and fit on `distillation_data()`."""
+def _distilled_student(run):
+    """The distilled student: loaded when saved, else built and fit on `_distillation_data`."""
     path = run.path("student.keras")
     if path.exists():
         return keras.models.load_model(path)
-    config = run.config
+    config, splits, vectorizer = run.config, run.outputs["data"], run.outputs["tokenizer"]
     width = {STUDENT_WIDTHS[config.student]: config.units}
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length,
                              splits.num_classes, embedding_dim=config.embedding_dim, **width)
     if config.embedding_init == "teacher":
         run.log("   embedding table set from the teacher's word vectors")
-        students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
+        students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    _fit(run, "distill", student, distillation_data(), config.distill_epochs, config.learning_rate, [stop])
+    _fit(run, "distill", student, _distillation_data(run), config.distill_epochs, config.learning_rate, [stop])
     student.save(path)
     return student
 
@@ -338,9 +342,14 @@ def _fit(run, stage, model, data, epochs, learning_rate, callbacks=()):
             folder.rmdir()
 
 
-def _pruned_student(run, student, data):
-    """Pruned while distilling, from the distilled weights; the best epoch at the final sparsity is kept."""
-    config = run.config
+def _pruned_student(run):
+    """Pruned while distilling, from the distilled weights; the best epoch at the final sparsity is kept.
+
+    Pruning and QAT start from the distilled weights and train on the
+    labelled texts alone, which keeps them short; the transfer texts serve
+    the distill stage.
+    """
+    config, student, data = run.config, run.outputs["distill"], run.data
     if not config.target_sparsity:
         return student
     path = run.path("student_pruned.keras")
@@ -361,8 +370,11 @@ def _pruned_student(run, student, data):
     return pruned
 
 
-def _quantization_aware_student(run, pruned, data):
-    """(Pruning-preserving) QAT while distilling: the zeros stay, the int8 ranges are learned."""
+def _quantization_aware_student(run):
+    """(Pruning-preserving) QAT while distilling: the zeros stay, the int8 ranges are learned; None without QAT."""
+    if not run.config.qat_epochs:
+        return None
+    pruned = run.outputs["prune"]
     # Weights only: TF-MOT's config does not record the sparsity-preserving quantizer, so a saved
     # model would reload with plain QAT quantizers; rebuilding it from the pruned student does not.
     stem = "student_pruned_qat" if run.config.target_sparsity else "student_qat"
@@ -373,31 +385,40 @@ def _quantization_aware_student(run, pruned, data):
         return quantized
     best = keras.callbacks.EarlyStopping("val_accuracy", patience=run.config.qat_epochs, mode="max",
                                          restore_best_weights=True)
-    _fit(run, "qat", quantized, data, run.config.qat_epochs, run.config.compress_learning_rate, [best])
+    _fit(run, "qat", quantized, run.data, run.config.qat_epochs, run.config.compress_learning_rate, [best])
     quantized.save_weights(path)
     return quantized
 
 
-def _convert_all(run, teacher, student, pruned, quantized, train_ids):
-    config = run.config
-    calibration = train_ids if config.quantization in CALIBRATED_MODES else None
-    jobs = [lambda: convert(teacher.model, "float32", sequence_length=config.teacher_sequence_length),
-            lambda: convert(student, "float32"),
-            lambda: convert(pruned, config.quantization, calibration, config.representative_samples),
-            lambda: convert(quantized, "int8", train_ids, config.representative_samples)]
+def _convert_all(run):
+    """Every model of `config.model_files()` as a .tflite file in the run directory: {file name: path}."""
     files = {}
-    for name, job in zip(config.tflite_files(), jobs):
-        files[name] = run.path(name)
-        if not files[name].exists():
-            write_bytes_atomic(files[name], job())
-        run.log(f"   {name}: {files[name].stat().st_size:,} bytes")
+    for spec in run.config.model_files():
+        files[spec.file] = run.path(spec.file)
+        if not files[spec.file].exists():
+            write_bytes_atomic(files[spec.file], _converted(run, spec))
+        run.log(f"   {spec.file}: {files[spec.file].stat().st_size:,} bytes")
     return files
+
+
+def _converted(run, spec):
+    config, model = run.config, _models(run)[spec.model]
+    if spec.model == "teacher":
+        return convert(model.model, "float32", sequence_length=config.teacher_sequence_length)
+    calibration = run.ids["train"] if spec.mode in CALIBRATED_MODES else None
+    return convert(model, spec.mode, calibration, config.representative_samples)
+
+
+def _models(run):
+    """The run's models by the names `ModelFile.model` uses."""
+    return {"teacher": run.outputs["teacher"], "student": run.outputs["distill"], "pruned": run.outputs["prune"],
+            "quantized": run.outputs["qat"]}
 
 
 DEPLOY_AGREEMENT = 0.95  # least top-1 agreement of a deployed file with its Keras model on validation texts
 
 
-def _deploy(run, final, files, vectorizer, splits, ids):
+def _deploy(run):
     """`mobile/` (.tflite with metadata) and `micro/` (.tflite, C array, arena) for the final student.
 
     The final student's file from the convert stage (the last of
@@ -406,8 +427,9 @@ def _deploy(run, final, files, vectorizer, splits, ids):
     A target that fails (an op TFLM lacks, a verification below
     `DEPLOY_AGREEMENT`) is logged and recorded in `deploy.json`; the run goes on.
     """
-    config, reports = run.config, {}
-    flatbuffer = files[list(config.tflite_files())[-1]].read_bytes()
+    config, reports, splits, ids = run.config, {}, run.outputs["data"], run.ids
+    final = run.outputs["qat"] or run.outputs["prune"]
+    flatbuffer = run.outputs["convert"][config.model_files()[-1].file].read_bytes()
     for target in config.targets:
         folder = run.path(target)
         if (folder / "student.json").exists():
@@ -415,7 +437,7 @@ def _deploy(run, final, files, vectorizer, splits, ids):
             continue
         try:
             reports[target] = deploy(final, target, folder, representative_data=ids["train"],
-                                     validation_data=ids["validation"], vectorizer=vectorizer,
+                                     validation_data=ids["validation"], vectorizer=run.outputs["tokenizer"],
                                      labels=list(splits.class_names), mode=config.quantization, name="student",
                                      min_agreement=DEPLOY_AGREEMENT, flatbuffer=flatbuffer)
         except ValueError as error:
@@ -427,24 +449,39 @@ def _deploy(run, final, files, vectorizer, splits, ids):
     return reports
 
 
-def _benchmark(run, files, teacher, splits, ids, student, pruned):
+def _benchmark(run):
     if run.path("report.json").exists():  # a finished run: report what was measured, do not re-time
         return [ModelResult(**row) for row in json.loads(run.path("report.json").read_text())["results"]]
-    config = run.config
+    config, splits, teacher = run.config, run.outputs["data"], run.outputs["teacher"]
     bench = TFLiteBenchmark(num_threads=1, runs=config.benchmark_runs, seed=config.seed)
-    inputs = {"teacher": teacher.preprocess(splits.test.texts), "student": ids["test"]}
-    teacher_parameters = int(teacher.model.count_params())
-    counts = [(teacher_parameters, teacher_parameters), (student.count_params(), _nonzero(student))]
-    counts += [(pruned.count_params(), _nonzero(pruned))] * 2
+    inputs = {"teacher": teacher.preprocess(splits.test.texts), "student": run.ids["test"]}
     results = []
-    for (file, (name, kind)), (parameters, nonzero) in zip(config.tflite_files().items(), counts):
-        results.append(bench.run(name, files[file], inputs[kind], splits.test.labels, parameters, nonzero))
-        run.log(f"   {name}: accuracy {results[-1].accuracy:.2%}, {results[-1].latency_ms_median:.3f} ms")
+    for spec in config.model_files():
+        parameters, nonzero = _parameter_counts(run, spec)
+        results.append(bench.run(spec.row, run.outputs["convert"][spec.file], inputs[spec.inputs],
+                                 splits.test.labels, parameters, nonzero))
+        run.log(f"   {spec.row}: accuracy {results[-1].accuracy:.2%}, {results[-1].latency_ms_median:.3f} ms")
     return results
 
 
-def _report(run, results, splits, teacher, pruned):
-    config = run.config
+def _parameter_counts(run, spec):
+    """(parameters, non-zero weights) of the model `spec` converts."""
+    if spec.model == "teacher":
+        parameters = int(run.outputs["teacher"].model.count_params())
+        return parameters, parameters
+    # QAT wrappers add quantizer variables; the weights, and their zeros, are the pruned student's.
+    model = _models(run)["pruned" if spec.model == "quantized" else spec.model]
+    return model.count_params(), _nonzero(model)
+
+
+def _report(run):
+    """report.md and report.json (the finished run's report is shown again, not rewritten)."""
+    if run.path("report.json").exists():
+        table = run.path("report.md").read_text(encoding="utf-8")
+        run.log(table)
+        return table
+    config, results, splits, teacher = run.config, run.outputs["benchmark"], run.outputs["data"], run.outputs["teacher"]
+    pruned = run.outputs["prune"]
     header = (f"# tfkd report: {config.dataset}\n\nTest split: {len(splits.test)} examples. Every number below "
               "was measured by running the .tflite files of this run in the LiteRT interpreter "
               "(batch 1, 1 thread, XNNPACK on).")
@@ -470,6 +507,69 @@ def _report(run, results, splits, teacher, pruned):
                          extra_rows=[baseline_row])
     run.log("\n" + table + "\n\n" + footer)
     return table
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage of `run_pipeline`: the run order, the `tfkd` verbs and the reuse checks derive from `STAGES`.
+
+    Attributes:
+        name: str, shown in the log and accepted by `run_pipeline(until=...)`.
+        function: callable taking the run context, returning the stage's
+            output (kept as `run.outputs[name]` for the stages after it);
+            it reuses what it finds of its files in the run directory.
+        writes: callable taking the config, returning the files (relative
+            to the run directory) the stage leaves there.
+        verb: str or None, the `tfkd` verb that stops after this stage.
+        verb_help: str, that verb's help line.
+    """
+
+    name: str
+    function: object
+    writes: object = lambda config: ()
+    verb: str = None
+    verb_help: str = ""
+
+
+def _logits_files(config):
+    splits = ["train", "validation"]
+    for split, used in (("augmented", config.transfer_copies), ("other_domain", config.transfer_corpora),
+                        ("other_domain_augmented", config.corpus_copies)):
+        if used:
+            splits.append(split)
+    return tuple(f"teacher_logits_{split}.npz" for split in splits)
+
+
+def _pruned_files(config):
+    return ("student_pruned.keras",) if config.target_sparsity else ()
+
+
+def _qat_files(config):
+    stem = "student_pruned_qat" if config.target_sparsity else "student_qat"
+    return (f"{stem}.weights.h5",) if config.qat_epochs else ()
+
+
+STAGES = (
+    Stage("data", _data),
+    Stage("tokenizer", _vectorizer, lambda config: ("tokenizer/tokenizer.json",)),
+    Stage("teacher", _teacher),  # cached outside the run directory, keyed by data and settings
+    Stage("teacher logits", _teacher_logits, _logits_files, "teacher",
+          "load the data, fine-tune (or load) the teacher and cache its logits"),
+    Stage("distill", _distilled_student, lambda config: ("student.keras",), "distill",
+          "... and distill the student from the cached logits"),
+    Stage("prune", _pruned_student, _pruned_files),
+    Stage("qat", _quantization_aware_student, _qat_files, "compress",
+          "... and prune and quantization-aware train it while distilling"),
+    Stage("convert", _convert_all, lambda config: tuple(spec.file for spec in config.model_files())),
+    Stage("deploy", _deploy, lambda config: ("deploy.json",), "convert",
+          "... and convert to .tflite and write the mobile/ and micro/ deploy folders"),
+    Stage("benchmark", _benchmark),
+    Stage("report", _report, lambda config: ("report.md", "report.json"), "run",
+          "the whole path: data -> teacher -> distill -> prune/QAT -> convert -> benchmark -> report"),
+)
+STAGE_ORDER = tuple(stage.name for stage in STAGES)
+# `tfkd <verb>`: the last stage it runs (each verb runs the stages before it, or reuses them).
+VERBS = {stage.verb: stage.name for stage in STAGES if stage.verb}
 
 
 TARGETS = {"smaller_than_teacher": 50.0, "faster_than_teacher": 30.0, "int8_gap_points": 0.5}
