@@ -50,6 +50,9 @@ def test_integers_are_accepted_for_float_settings():
     ({"seed": -1}, r"'seed' must be >= 0; received seed=-1"),
     ({"teacher_seed": -2}, r"'teacher_seed' must be >= 0; received teacher_seed=-2"),
     ({"teacher_seed": "one"}, r"'teacher_seed' must be a int; received teacher_seed='one'"),
+    ({"teacher_logits": "teacher.csv"}, r"'teacher_logits' must be an .npz file; received 'teacher.csv'"),
+    ({"teacher_logits": "teacher.npz"}, r"'embedding_init' 'teacher' needs a teacher model to take word vectors "
+                                        r"from; with teacher_logits set, use embedding_init: random"),
     ({"units": 0}, r"'units' must be in \[1, 1024\]; received units=0"),
     ({"units": 1025}, r"'units' must be in \[1, 1024\]; received units=1025"),
     ({"transfer_corpora": ["imdb"]}, r"'transfer_corpora' must be one of \['amazon', 'tweets', 'nyt'\]; "
@@ -65,7 +68,7 @@ def test_integers_are_accepted_for_float_settings():
         "temperature-0", "temperature-nan", "learning-rate-inf", "compress-learning-rate-negative",
         "teacher-learning-rate-0", "embedding-dim-0", "embedding-dim-1025", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
         "teacher-vectors-hashed", "copies-negative", "seed-negative", "teacher-seed-negative",
-        "teacher-seed-type", "units-0", "units-1025", "corpus-unknown",
+        "teacher-seed-type", "logits-not-npz", "logits-with-teacher-vectors", "units-0", "units-1025", "corpus-unknown",
         "corpus-copies-without-corpora", "corpus-copies-negative", "qat-float16",
         "micro-dynamic"])
 def test_bad_config_is_named(values, message):

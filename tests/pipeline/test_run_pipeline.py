@@ -32,14 +32,16 @@ def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_ru
     assert quantization_aware.gzip_bytes < compressed.size_bytes  # the zeros survived QAT
     text = (output / "report.md").read_text()
     assert "| model | accuracy |" in text
-    targets = report["targets"]
-    assert targets["smaller_than_teacher"] == round(teacher.size_bytes / quantization_aware.size_bytes, 1)
-    assert targets["int8_gap_points"] == round(100 * (student.accuracy - quantization_aware.accuracy), 2)
-    assert f"{targets['smaller_than_teacher']}x smaller than the teacher's .tflite (target >= 50x, " in text
+    comparison = report["comparison"]
+    assert comparison["smaller_than_teacher"] == round(teacher.size_bytes / quantization_aware.size_bytes, 1)
+    assert comparison["points_below_float_student"] == round(100 * (student.accuracy - quantization_aware.accuracy), 2)
+    assert f"It is {comparison['smaller_than_teacher']}x smaller than the teacher's .tflite and " in text
+    assert "target" not in text  # targets live with the benchmarks
     baseline = report["baseline"]
     assert baseline["test_accuracy"] > 0.9 and baseline["size_bytes"] > 0  # the words decide the label
     assert f"| baseline: TF-IDF + logistic regression (C={baseline['C']:g}) | {baseline['test_accuracy']:.2%} |" in text
     assert f"{100 * (quantization_aware.accuracy - baseline['test_accuracy']):+.2f} points against the baseline" in text
+    assert comparison["points_over_baseline"] == round(100 * (quantization_aware.accuracy - baseline["test_accuracy"]), 2)
 
 
 def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finished_run):
@@ -209,6 +211,45 @@ def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_
     lstm = next(layer for layer in keras.models.load_model(tmp_path / "run" / "student.keras").layers
                 if layer.name == "bilstm")
     assert lstm.forward_layer.units == 12
+
+
+def test_a_teacher_known_only_by_a_logits_file_from_another_framework(small_dataset, tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    config = {"dataset": small_dataset, **SMALL, "transfer_copies": 1, "embedding_init": "random",
+              "targets": ["mobile"]}
+    texts = tfkd.pipeline.texts_to_label(config)
+    splits = tfkd.data.load(small_dataset)
+    assert len(texts) > len(splits.train) + len(splits.validation) + len(splits.test)  # the variants are asked for
+    words = TfidfVectorizer().fit(splits.train.texts)  # a scikit-learn teacher: no Keras, no TensorFlow
+    model = LogisticRegression().fit(words.transform(splits.train.texts), splits.train.labels)
+    logits_file = tmp_path / "teacher.npz"
+    np.savez(logits_file, texts=np.array(texts), logits=model.decision_function(words.transform(texts))[:, None]
+             * np.array([-1.0, 1.0]))
+    logs = []
+    results = tfkd.run_pipeline({**config, "teacher_logits": str(logits_file)}, tmp_path / "run", log=logs.append)
+    assert [result.name for result in results] == ["student (cnn, float32)", "student pruned 50% + int8",
+                                                   "student pruned 50% + QAT int8"]
+    assert not (tmp_path / "run" / "teacher_float32.tflite").exists()
+    assert results[-1].accuracy > 0.9
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    teacher_accuracy = float(np.mean(model.predict(words.transform(splits.test.texts)) == splits.test.labels))
+    assert report["teacher"]["test_accuracy"] == pytest.approx(teacher_accuracy)
+    assert report["comparison"]["smaller_than_teacher"] is None
+    text = (tmp_path / "run" / "report.md").read_text()
+    assert f"| teacher (logits file teacher.npz) | {teacher_accuracy:.2%} |" in text
+    assert "The teacher is a logits file: there is no teacher .tflite to compare with." in text
+
+
+def test_a_logits_file_missing_texts_is_named_before_any_training(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "transfer_copies": 0, "embedding_init": "random"}
+    splits = tfkd.data.load(small_dataset)
+    logits_file = tmp_path / "teacher.npz"
+    np.savez(logits_file, texts=np.array(splits.train.texts), logits=np.zeros((len(splits.train), 2)))
+    with pytest.raises(ValueError, match=r"teacher.npz has no logits for \d+ of the \d+ texts asked for \(first: "):
+        tfkd.run_pipeline({**config, "teacher_logits": str(logits_file)}, tmp_path / "run")
+    assert not (tmp_path / "run" / "student.keras").exists()
 
 
 def test_until_must_be_a_stage(small_dataset, tmp_path):

@@ -60,6 +60,10 @@ class PipelineConfig:
                                                   "seeds share one teacher and its logits (labelled once)")
     teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
                                                         "keras-hub preset name or folder")
+    teacher_logits: str = _setting(None, "teacher", "instead of a teacher model: an .npz file of a teacher's logits "
+                                                  "written by any framework (arrays 'texts' and 'logits'; "
+                                                  "tfkd.pipeline.texts_to_label lists the texts to label); no "
+                                                  "teacher is loaded or fine-tuned; needs embedding_init 'random'")
     teacher_sequence_length: int = _setting(64, "teacher", "BERT tokens per text")
     teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); 0 needs teacher_preset to be a "
                                                  "folder written by TextClassifierTeacher.save")
@@ -129,6 +133,12 @@ class PipelineConfig:
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
                              "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "
                              "embedding_init: random)")
+        if self.teacher_logits is not None:
+            if not self.teacher_logits.lower().endswith(".npz"):
+                raise ValueError(f"config key 'teacher_logits' must be an .npz file; received {self.teacher_logits!r}")
+            if self.embedding_init == "teacher":
+                raise ValueError("config key 'embedding_init' 'teacher' needs a teacher model to take word vectors "
+                                 "from; with teacher_logits set, use embedding_init: random")
         _one_of("quantization", self.quantization, QUANTIZATIONS)
         for target in self.targets:
             _one_of("targets", target, TARGETS)
@@ -241,15 +251,17 @@ class PipelineConfig:
         return pathlib.Path("tflite_models") / f"{pathlib.Path(self.dataset).stem}-{self.student}-{self.key}"
 
     def model_files(self):
-        """The run's .tflite files in benchmark order, each a `ModelFile`: teacher, float student, compressed ones."""
+        """The run's .tflite files in benchmark order, each a `ModelFile`: teacher (none with `teacher_logits`),
+        float student, compressed ones."""
         teacher = "MiniLM" if self.teacher_preset == "minilm" else pathlib.Path(self.teacher_preset).name
         compressed = f"student pruned {self.target_sparsity:.0%}" if self.target_sparsity else "student"
         stem = "student_pruned" if self.target_sparsity else "student"
-        files = [ModelFile("teacher_float32.tflite", f"teacher ({teacher}, float32)", "teacher", "teacher", "float32"),
-                 ModelFile("student_float32.tflite", f"student ({self.student}, float32)", "student", "student",
-                           "float32"),
-                 ModelFile(f"{stem}_{self.quantization}.tflite", f"{compressed} + {self.quantization}", "student",
-                           "pruned", self.quantization)]
+        files = [] if self.teacher_logits else [
+            ModelFile("teacher_float32.tflite", f"teacher ({teacher}, float32)", "teacher", "teacher", "float32")]
+        files += [ModelFile("student_float32.tflite", f"student ({self.student}, float32)", "student", "student",
+                            "float32"),
+                  ModelFile(f"{stem}_{self.quantization}.tflite", f"{compressed} + {self.quantization}", "student",
+                            "pruned", self.quantization)]
         if self.qat_epochs:
             files.append(ModelFile(f"{stem}_qat_int8.tflite", f"{compressed} + QAT int8", "student", "quantized",
                                    "int8"))

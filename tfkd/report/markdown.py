@@ -31,8 +31,10 @@ def markdown_table(results, baseline=None):
 
 
 def untimed_row(name, accuracy, macro_f1, parameters, size_bytes, size_note=""):
-    """A `markdown_table` row for a model that is not a .tflite (the TF-IDF baseline): '-' where nothing was timed."""
-    cells = [name, f"{accuracy:.2%}", f"{macro_f1:.3f}", f"{parameters:,}", "-", human_bytes(size_bytes) + size_note]
+    """A `markdown_table` row for a model that is not a .tflite (the TF-IDF baseline): '-' where nothing was
+    timed, and for `parameters` or `size_bytes` given as None (a teacher known by its logits)."""
+    size = "-" if size_bytes is None else human_bytes(size_bytes) + size_note
+    cells = [name, f"{accuracy:.2%}", f"{macro_f1:.3f}", "-" if parameters is None else f"{parameters:,}", "-", size]
     return "| " + " | ".join(cells + ["-"] * (len(COLUMNS) - len(cells))) + " |"
 
 

@@ -1,6 +1,7 @@
-"""Teachers: a keras-hub classifier fine-tuned on the task (bundled MiniLM by default)."""
+"""Teachers: a keras-hub classifier fine-tuned on the task (bundled MiniLM by default), or a file of logits."""
 
+from tfkd.teachers.logits_file_teacher import LogitsFileTeacher
 from tfkd.teachers.minilm import MINILM_PRESET, minilm_dir
 from tfkd.teachers.text_classifier_teacher import TextClassifierTeacher, fine_tuned_teacher
 
-__all__ = ["MINILM_PRESET", "TextClassifierTeacher", "fine_tuned_teacher", "minilm_dir"]
+__all__ = ["LogitsFileTeacher", "MINILM_PRESET", "TextClassifierTeacher", "fine_tuned_teacher", "minilm_dir"]
