@@ -41,6 +41,7 @@ def student():
 
 # Pipeline settings small enough for seconds per stage on `small_dataset` (tests of tfkd.pipeline and the CLI).
 SMALL = {"teacher_epochs": 1, "teacher_sequence_length": 16, "vocabulary_size": 200, "sequence_length": 16,
+         "transfer_copies": 3,
          "distill_epochs": 2, "prune_epochs": 1, "target_sparsity": 0.5, "representative_samples": 20,
          "benchmark_runs": 5}
 

@@ -2,10 +2,12 @@
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from tfkd import PipelineConfig
-from tfkd.pipeline.pipeline_config import recipes
+from tfkd.pipeline.pipeline_config import derived_copies, derived_length, recipes
 
 
 def test_defaults_round_trip_through_a_dict():
@@ -167,3 +169,24 @@ def test_a_key_given_twice_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"config.yaml' is not valid YAML at line 3, column 1: "
                                          r"config key 'student' is given twice"):
         PipelineConfig.from_yaml(tmp_path / "config.yaml")
+
+
+@pytest.mark.parametrize("training_texts, copies", [(8516, 3), (3000, 9), (2911, 10), (29_999, 1), (30_000, 1),
+                                                    (1_000_000, 1), (700, 40), (1, 40)],
+                         ids=["mr", "3000", "amazon", "just-under", "enough", "large", "small", "one"])
+def test_derived_copies_make_about_thirty_thousand_texts(training_texts, copies):
+    assert derived_copies(training_texts) == copies
+
+
+@pytest.mark.parametrize("lengths, share, expected", [([52, 10], 1.0, 64), ([16], 1.0, 16), ([17], 1.0, 32),
+                                                      ([1], 1.0, 16), ([5000], 1.0, 256), ([256], 1.0, 256),
+                                                      (list(range(1, 101)), 0.99, 112), ([], 1.0, 16)],
+                         ids=["mr-longest", "exact-16", "just-over-16", "short", "capped", "at-cap", "p99", "empty"])
+def test_derived_lengths_are_multiples_of_16_within_bounds(lengths, share, expected):
+    assert derived_length(np.array(lengths), share) == expected
+
+
+def test_derived_keys_default_to_null_and_read_back_from_the_schema():
+    config = PipelineConfig()
+    assert (config.sequence_length, config.teacher_sequence_length, config.transfer_copies) == (None, None, None)
+    assert "sequence_length: null" in PipelineConfig.describe()

@@ -252,6 +252,25 @@ def test_a_logits_file_missing_texts_is_named_before_any_training(small_dataset,
     assert not (tmp_path / "run" / "student.keras").exists()
 
 
+def test_settings_left_null_are_derived_from_the_data_and_logged(small_dataset, tmp_path):
+    config = {"dataset": small_dataset, **SMALL, "sequence_length": None, "teacher_sequence_length": None,
+              "transfer_copies": None}
+    logs = []
+    tfkd.run_pipeline(config, tmp_path / "run", until="teacher", log=logs.append)
+    # The small set: 253 training texts of 6 words: 7 MediaPipe ids (its start token first), at most 9 BERT
+    # tokens ([CLS], [SEP], and a word split in two pieces).
+    assert ("   transfer_copies: 40 (derived from the data: with 253 training texts, about 30,000 texts in all; set "
+            "transfer_copies to choose it)") in logs
+    assert ("   sequence_length: 16 (derived from the data: the longest training text has 7 tokens; set "
+            "sequence_length to choose it)") in logs
+    assert ("   teacher_sequence_length: 16 (derived from the data: 99% of the training texts have at most 9 BERT "
+            "tokens; set teacher_sequence_length to choose it)") in logs
+    assert tfkd.data.TextVectorizer.load(tmp_path / "run" / "tokenizer").sequence_length == 16
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert stored["sequence_length"] is None and stored["transfer_copies"] is None  # what the user asked
+    assert len(tfkd.pipeline.texts_to_label(config)) > 253 * 10  # the variants of 40 tries are asked for too
+
+
 def test_until_must_be_a_stage(small_dataset, tmp_path):
     with pytest.raises(ValueError, match=r"`until` must be one of \['data', 'tokenizer', .*received until='train'"):
         tfkd.run_pipeline({"dataset": small_dataset}, tmp_path, until="train")

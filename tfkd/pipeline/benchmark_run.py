@@ -5,6 +5,7 @@ import pathlib
 
 from tfkd.benchmark import TFLiteBenchmark
 from tfkd.benchmark.machine import machine_info
+from tfkd.convert import TFLiteModel
 from tfkd.data import TextVectorizer, load
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.pipeline.pipeline_config import PipelineConfig
@@ -74,10 +75,14 @@ def _run_inputs(run_directory, quick):
     texts, labels = list(test.texts), test.labels
     if quick:
         texts, labels = texts[:QUICK_EXAMPLES], labels[:QUICK_EXAMPLES]
-    vectorizer = TextVectorizer.load(run_directory / "tokenizer")
-    teacher = TextClassifierTeacher.from_preset(config.teacher_preset, sequence_length=config.teacher_sequence_length)
-    # Only the teacher's tokenizer is used here: the .tflite carries the fine-tuned weights.
-    return config, {"student": vectorizer(texts), "teacher": teacher.preprocess(texts)}, labels
+    inputs = {"student": TextVectorizer.load(run_directory / "tokenizer")(texts)}
+    teacher_file = run_directory / "teacher_float32.tflite"
+    if teacher_file.exists():
+        # Only the teacher's tokenizer is used here: the .tflite carries the fine-tuned weights (and its length).
+        length = max(shape[-1] for shape, _ in TFLiteModel(teacher_file).input_shapes().values())
+        teacher = TextClassifierTeacher.from_preset(config.teacher_preset, sequence_length=int(length))
+        inputs["teacher"] = teacher.preprocess(texts)
+    return config, inputs, labels
 
 
 def markdown_sweep(results):

@@ -7,6 +7,8 @@ import math
 import pathlib
 import typing
 
+import numpy as np
+
 from tfkd.convert.converter import CALIBRATED_MODES, MODES
 from tfkd.convert.deploy import TARGETS
 from tfkd.data.loader import BUILTIN_DATASETS
@@ -16,6 +18,8 @@ from tfkd.students import STUDENTS
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
 MAX_EMBEDDING_DIM = MAX_UNITS = 1024
+# Settings left null are derived from the training texts (`derived_settings`).
+MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, MAX_DERIVED_COPIES = 256, 30_000, 40
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
@@ -64,7 +68,9 @@ class PipelineConfig:
                                                   "written by any framework (arrays 'texts' and 'logits'; "
                                                   "tfkd.pipeline.texts_to_label lists the texts to label); no "
                                                   "teacher is loaded or fine-tuned; needs embedding_init 'random'")
-    teacher_sequence_length: int = _setting(64, "teacher", "BERT tokens per text")
+    teacher_sequence_length: int = _setting(None, "teacher", "BERT tokens per text; null: derived from the data, "
+                                                             "enough for 99% of the training texts (rounded up to "
+                                                             f"a multiple of 16, in [16, {MAX_DERIVED_LENGTH}])")
     teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); 0 needs teacher_preset to be a "
                                                  "folder written by TextClassifierTeacher.save")
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
@@ -76,7 +82,9 @@ class PipelineConfig:
                                                        "code), 'wordpiece' or 'hashed' (words hashed into "
                                                        "vocabulary_size - 2 buckets, no vocabulary file)")
     vocabulary_size: int = _setting(8000, "distill", "student vocabulary size")
-    sequence_length: int = _setting(64, "distill", "student tokens per text")
+    sequence_length: int = _setting(None, "distill", "student tokens per text; null: derived from the data, "
+                                                     "enough for the longest training text (rounded up to a "
+                                                     f"multiple of 16, in [16, {MAX_DERIVED_LENGTH}])")
     student: str = _setting("cnn", "distill", f"zoo student: one of {sorted(STUDENTS)}")
     embedding_dim: int = _setting(24, "distill", "width of the student's embedding table, which holds most of "
                                                  f"its weights; in [1, {MAX_EMBEDDING_DIM}]")
@@ -87,10 +95,12 @@ class PipelineConfig:
                                                         "or 'teacher': the teacher's vector for each vocabulary "
                                                         "token, reduced by PCA to the table's width (needs "
                                                         "vectorizer 'mediapipe', 'word' or 'wordpiece')")
-    transfer_copies: int = _setting(3, "distill", "perturbed variants of each training text (masking and n-gram "
+    transfer_copies: int = _setting(None, "distill", "perturbed variants of each training text (masking and n-gram "
                                                   "sampling, tfkd.data.TextAugmenter) labelled by the teacher and "
                                                   "added to the distill stage's data (pruning and QAT train on "
-                                                  "the labelled texts); 0 adds none")
+                                                  "the labelled texts); 0 adds none; null: derived from the "
+                                                     f"data, enough for about {TRANSFER_SET_TEXTS:,} texts with "
+                                                     f"the training texts (in [1, {MAX_DERIVED_COPIES}])")
     transfer_corpora: tuple = _setting((), "distill", f"other-domain sentences, any of {list(CORPORA)} (shipped "
                                                       "with MR, offline), labelled by the teacher and added to "
                                                       "the distill stage's data; texts of the dataset's splits "
@@ -173,13 +183,13 @@ class PipelineConfig:
                 raise ValueError(f"config key {name!r} must be a finite number > 0; received {name}={value!r}")
         for name in ("teacher_sequence_length", "teacher_batch_size", "vocabulary_size", "sequence_length",
                      "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
         if self.seed < 0 or (self.teacher_seed is not None and self.teacher_seed < 0):
             name = "seed" if self.seed < 0 else "teacher_seed"
             raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
         for name in ("teacher_epochs", "transfer_copies", "corpus_copies", "prune_epochs", "qat_epochs"):
-            if getattr(self, name) < 0:
+            if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
 
     @classmethod
@@ -283,6 +293,21 @@ class PipelineConfig:
                     lines.append(f"# {field.metadata['help']}")
                     lines.append(f"{field.name}: {_yaml_value(field.default)}")
         return "\n".join(lines) + "\n"
+
+
+def derived_length(lengths, share):
+    """Tokens per text that fit `share` of `lengths` (token counts), rounded up to 16, in [16, MAX_DERIVED_LENGTH]."""
+    needed = float(np.percentile(lengths, 100.0 * share)) if len(lengths) else 1.0
+    return int(min(max(16 * math.ceil(needed / 16), 16), MAX_DERIVED_LENGTH))
+
+
+def derived_copies(training_texts):
+    """Variants per training text so that they and the texts make about `TRANSFER_SET_TEXTS` texts.
+
+    MR's 8,516 training sentences get 3 (the measured default); a set of
+    3,000 gets 9: a small set needs the teacher's labels on more variants.
+    """
+    return int(min(max(math.ceil(TRANSFER_SET_TEXTS / max(training_texts, 1)) - 1, 1), MAX_DERIVED_COPIES))
 
 
 def recipes():

@@ -27,10 +27,12 @@ from tfkd.data import TextAugmenter, TextVectorizer, load, transfer_texts
 from tfkd.data.cache import cache_dir, write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
 from tfkd.distill.teacher_logits import text_keys
-from tfkd.pipeline.pipeline_config import PipelineConfig
+from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, PipelineConfig, derived_copies,
+                                           derived_length)
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
+from tfkd.teachers.text_classifier_teacher import teacher_token_lengths
 from tfkd.teachers.logits_file_teacher import LogitsFileTeacher
 from tfkd.teachers.text_classifier_teacher import MODEL_FILE
 
@@ -112,10 +114,17 @@ class _Run:
         self.directory, self.config, self._log, self.until = directory, config, log, until
         self.callbacks = list(callbacks)
         self.outputs = {}
+        self.derived = {}  # config keys left null, set from the data by the stages
         self._seconds = {}
 
     def path(self, name):
         return self.directory / name
+
+    def derive(self, key, value, reason):
+        """Sets config key `key`, left null by the user, to `value` derived from the data, and says why."""
+        self.config = dataclasses.replace(self.config, **{key: value})
+        self.derived[key] = value
+        self.log(f"   {key}: {value} (derived from the data: {reason}; set {key} to choose it)")
 
     @functools.cached_property
     def ids(self):
@@ -193,14 +202,27 @@ class _Run:
 
 
 def _data(run):
-    return load(run.config.dataset)
+    splits = load(run.config.dataset)
+    if run.config.transfer_copies is None:
+        run.derive("transfer_copies", derived_copies(len(splits.train)),
+                   f"with {len(splits.train):,} training texts, about {TRANSFER_SET_TEXTS:,} texts in all")
+    return splits
 
 
 def _vectorizer(run):
     splits, folder = run.outputs["data"], run.path("tokenizer")
     if (folder / "tokenizer.json").exists():
-        return TextVectorizer.load(folder)
+        vectorizer = TextVectorizer.load(folder)
+        if run.config.sequence_length is None:
+            run.derive("sequence_length", vectorizer.sequence_length, "as the saved tokenizer has it")
+        return vectorizer
     config = run.config
+    if config.sequence_length is None:
+        counter = TextVectorizer(config.vectorizer, config.vocabulary_size, MAX_DERIVED_LENGTH).fit(splits.train.texts)
+        lengths = (counter(splits.train.texts) != 0).sum(axis=1)
+        run.derive("sequence_length", derived_length(lengths, 1.0),
+                   f"the longest training text has {lengths.max()} tokens")
+        config = run.config
     vectorizer = TextVectorizer(config.vectorizer, config.vocabulary_size, config.sequence_length)
     vectorizer.fit(splits.train.texts).save(folder)
     run.log(f"   vocabulary of {vectorizer.vocabulary_length} tokens, sequence length {config.sequence_length}")
@@ -228,10 +250,18 @@ def _teacher(run):
     saved = pathlib.Path(config.teacher_preset)
     if (saved / MODEL_FILE).is_file():
         run.log(f"   loading the fine-tuned teacher saved in {saved}")
-        return TextClassifierTeacher.load(saved)
+        teacher = TextClassifierTeacher.load(saved)
+        if config.teacher_sequence_length is None:
+            run.derive("teacher_sequence_length", teacher.sequence_length, "as the saved teacher has it")
+        return teacher
     if config.teacher_epochs == 0:
         raise ValueError(f"config key 'teacher_epochs' is 0, which needs 'teacher_preset' to be a folder written "
                          f"by TextClassifierTeacher.save; received teacher_preset={config.teacher_preset!r}")
+    if config.teacher_sequence_length is None:
+        lengths = teacher_token_lengths(config.teacher_preset, splits.train.texts)
+        run.derive("teacher_sequence_length", derived_length(lengths, 0.99),
+                   f"99% of the training texts have at most {int(np.percentile(lengths, 99))} BERT tokens")
+        config = run.config
     teacher = fine_tuned_teacher(splits, config.teacher_preset, config.teacher_sequence_length,
                                  config.teacher_epochs, config.teacher_learning_rate, config.teacher_batch_size,
                                  config.resolved_teacher_seed)
@@ -294,6 +324,8 @@ def texts_to_label(config=None):
     """
     config = config if isinstance(config, PipelineConfig) else PipelineConfig.from_dict(config or {})
     splits = load(config.dataset)
+    if config.transfer_copies is None:
+        config = dataclasses.replace(config, transfer_copies=derived_copies(len(splits.train)))
     texts = [text for split in ("train", "validation", "test") for text in splits[split].texts]
     texts += [text for split_texts in _transfer_texts(config, splits).values() for text in split_texts]
     return list(dict.fromkeys(texts))
@@ -528,7 +560,7 @@ def _report(run):
     baseline = tfidf_baseline(splits)
     details = {"config": config.to_dict(), "data": splits.summary(), "teacher": teacher.info,
                "sparsity": sparsity_report(run.outputs["prune"]), "stage_seconds": run.timings,
-               "machine": machine_info(), "comparison": compare(results, baseline, config.teacher_logits is None),
+               "derived": run.derived, "machine": machine_info(), "comparison": compare(results, baseline, config.teacher_logits is None),
                "baseline": baseline}
     rows = [untimed_row(f"baseline: TF-IDF + logistic regression (C={baseline['C']:g})", baseline["test_accuracy"],
                         baseline["test_macro_f1"], baseline["parameters"], baseline["size_bytes"], " (pickle)")]
@@ -566,7 +598,7 @@ class Stage:
 
 def _logits_files(config):
     splits = ["train", "validation"]
-    for split, used in (("augmented", config.transfer_copies), ("other_domain", config.transfer_corpora),
+    for split, used in (("augmented", config.transfer_copies != 0), ("other_domain", config.transfer_corpora),
                         ("other_domain_augmented", config.corpus_copies)):
         if used:
             splits.append(split)

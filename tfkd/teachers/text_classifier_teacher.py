@@ -245,6 +245,12 @@ def fine_tuned_teacher(splits, preset=MINILM_PRESET, sequence_length=64, epochs=
     return teacher
 
 
+def teacher_token_lengths(preset, texts):
+    """BERT tokens ([CLS] and [SEP] included) of each text under `preset`'s tokenizer: int array [len(texts)]."""
+    teacher = TextClassifierTeacher.from_preset(preset, num_classes=2, sequence_length=512)
+    return teacher.preprocess(texts)["padding_mask"].sum(axis=1)
+
+
 def _fingerprint(dataset):
     digest = hashlib.sha256()
     for text, label in zip(dataset.texts, dataset.labels):
