@@ -3,7 +3,10 @@
 from tfkd import _keras  # noqa: F401  (must run before anything imports TensorFlow)
 from tfkd import compress, data, students
 from tfkd.compress import prune, quantize_aware
-from tfkd.convert import TFLiteModel, convert
+# `tfkd.convert` is the subpackage, and calling it converts (tfkd/convert/__init__.py): binding the
+# function here instead would hide `tfkd.convert.deploy` and the subpackage's other names.
+from tfkd import convert
+from tfkd.convert import TFLiteModel
 from tfkd.distill import (DistillationLoss, DistillationSchedule, Distiller, EntropyRegularization,
                          FeatureDistillation, LogitsDistillation, MultiTeacher, WeightAveraging,
                          cache_teacher_logits, logits_dataset, losses)

@@ -107,3 +107,12 @@ def test_bad_representative_data_is_explained(student, data, message):
 def test_unknown_mode_lists_the_modes(student):
     with pytest.raises(ValueError, match=r"`mode` must be one of \['float32', 'float16', 'dynamic', 'int8', 'int16x8'\]; received mode='int4'"):
         tfkd.convert(student, "int4")
+
+
+def test_tfkd_convert_is_the_subpackage_and_calling_it_converts(student):
+    from tfkd.convert import convert  # the function's own name keeps working
+
+    assert tfkd.convert.strip_tensor_names is strip_tensor_names and callable(tfkd.convert.deploy)
+    assert tfkd.convert(student, "float32") == convert(student, "float32") == tfkd.convert.convert(student, "float32")
+    with pytest.raises(ValueError, match="mode"):
+        tfkd.convert(student, "int4")
