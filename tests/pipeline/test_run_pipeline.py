@@ -271,6 +271,14 @@ def test_settings_left_null_are_derived_from_the_data_and_logged(small_dataset, 
     assert len(tfkd.pipeline.texts_to_label(config)) > 253 * 10  # the variants of 40 tries are asked for too
 
 
+def test_an_output_that_is_a_file_is_refused_untouched(small_dataset, tmp_path):
+    output = tmp_path / "report.txt"
+    output.write_text("mine")
+    with pytest.raises(ValueError, match=r"the output .*report.txt is a file, not a directory"):
+        tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output)
+    assert output.read_text() == "mine"
+
+
 def test_until_must_be_a_stage(small_dataset, tmp_path):
     with pytest.raises(ValueError, match=r"`until` must be one of \['data', 'tokenizer', .*received until='train'"):
         tfkd.run_pipeline({"dataset": small_dataset}, tmp_path, until="train")

@@ -47,10 +47,18 @@ def atomic_path(path, overwrite=False):
     os.close(handle)
     try:
         yield pathlib.Path(temporary)
+        if os.path.isfile(temporary):  # mkstemp makes it 0600; the file gets what the user's umask gives
+            os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def _umask():
+    mask = os.umask(0)  # reading the umask means setting it: set it straight back
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path, data, overwrite=False):

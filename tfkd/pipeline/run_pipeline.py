@@ -141,6 +141,9 @@ class _Run:
                 for split in ("train", "validation")}
 
     def claim_directory(self):
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(f"the output {self.directory} is a file, not a directory; choose a directory "
+                             "(the file was not touched)")
         stored = self.path(CONFIG_FILE)
         if not stored.exists() and self.directory.is_dir() and any(self.directory.iterdir()):
             raise ValueError(f"{self.directory} is not empty and holds no tfkd run ({CONFIG_FILE} is missing); "
