@@ -17,7 +17,7 @@ import sys
 
 from tfkd.pipeline import PipelineConfig, benchmark_run, run_pipeline
 from tfkd.pipeline.pipeline_config import recipes
-from tfkd.pipeline.run_pipeline import STAGES, VERBS
+from tfkd.pipeline.run_pipeline import STAGES, VERBS, RunDirectoryLocked
 
 VERB_HELP = {stage.verb: stage.verb_help for stage in STAGES if stage.verb}
 COMMON = ("dataset", "student", "target_sparsity", "quantization", "targets", "seed")
@@ -71,7 +71,7 @@ def main(argv=None):
         return 0
     try:
         return _bench(arguments) if arguments.verb == "bench" else _pipeline(arguments)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, RunDirectoryLocked) as error:
         print(f"tfkd: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

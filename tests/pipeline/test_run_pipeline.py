@@ -1,5 +1,6 @@
 """tfkd.pipeline.run_pipeline: the whole path on a small file, resumable, never clobbering a run."""
 
+import fcntl
 import json
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 
 import tfkd
 from tfkd._keras import keras
-from tfkd.pipeline.run_pipeline import STAGES, VERBS
+import tfkd.cli
+from tfkd.pipeline.run_pipeline import STAGES, VERBS, RunDirectoryLocked
 from tests.conftest import SMALL
 
 
@@ -277,6 +279,22 @@ def test_an_output_that_is_a_file_is_refused_untouched(small_dataset, tmp_path):
     with pytest.raises(ValueError, match=r"the output .*report.txt is a file, not a directory"):
         tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output)
     assert output.read_text() == "mine"
+
+
+def test_a_run_directory_has_one_writer(small_dataset, tmp_path):
+    output = tmp_path / "run"
+    output.mkdir()
+    with open(output / ".tfkd.lock", "a+", encoding="utf-8") as other:  # another process's hold, as flock sees it
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other.write("12345\n")
+        other.flush()
+        with pytest.raises(RunDirectoryLocked, match=r"run is being written by another tfkd process \(pid 12345\); "
+                                                     r"wait for it to finish, or choose another --output"):
+            tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, until="data")
+        assert tfkd.cli.main(["run", "--dataset", small_dataset, "--output", str(output)]) == 2
+        assert not (output / "config.json").exists()
+    tfkd.run_pipeline({"dataset": small_dataset, **SMALL}, output, until="data", log=lambda line: None)
+    assert (output / "config.json").exists()
 
 
 def test_until_must_be_a_stage(small_dataset, tmp_path):

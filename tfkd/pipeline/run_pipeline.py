@@ -5,10 +5,13 @@ they are already there, so an interrupted run picks up where it stopped
 and a finished one is not recomputed.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import json
+import os
 import pathlib
 import time
 
@@ -37,6 +40,7 @@ from tfkd.teachers.logits_file_teacher import LogitsFileTeacher
 from tfkd.teachers.text_classifier_teacher import MODEL_FILE
 
 CONFIG_FILE = "config.json"
+LOCK_FILE = ".tfkd.lock"  # held (flock) by the one process writing the run directory
 # The builder argument that config key `units` sets, per zoo student.
 STUDENT_WIDTHS = {"bilstm": "units", "cnn": "filters", "average_embedding": "hidden_units",
                   "transformer": "feedforward_dim"}
@@ -83,20 +87,25 @@ def run_pipeline(config=None, output_dir=None, log=print, until="report", callba
         raise ValueError(f"`until` must be one of {list(STAGE_ORDER)}; received until={until!r}")
     config = config if isinstance(config, PipelineConfig) else PipelineConfig.from_dict(config or {})
     run = _Run(pathlib.Path(output_dir or config.default_output()), config, log, until, list(callbacks or []))
-    run.claim_directory()
-    set_seed(config.seed)
-    try:
-        return _stages(run)
-    except _Stop:
-        return []
-    finally:
-        run.log_summary()
+    with run.locked():
+        run.claim_directory()
+        set_seed(config.seed)
+        try:
+            return _stages(run)
+        except _Stop:
+            return []
+        finally:
+            run.log_summary()
 
 
 def _stages(run):
     for stage in STAGES:
         run.outputs[stage.name] = run.stage(stage)
     return run.outputs["benchmark"]
+
+
+class RunDirectoryLocked(RuntimeError):
+    """Another process is writing the run directory (`tfkd` exits with status 2)."""
 
 
 class _Stop(Exception):
@@ -140,15 +149,39 @@ class _Run:
                                       shuffle=split == "train", seed=config.seed, num_classes=splits.num_classes)
                 for split in ("train", "validation")}
 
-    def claim_directory(self):
+    @contextlib.contextmanager
+    def locked(self):
+        """Holds the run directory's lock: one writer at a time; a second process is refused, naming the first."""
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"the output {self.directory} is a file, not a directory; choose a directory "
                              "(the file was not touched)")
-        stored = self.path(CONFIG_FILE)
-        if not stored.exists() and self.directory.is_dir() and any(self.directory.iterdir()):
+        self._refuse_a_foreign_directory()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.path(LOCK_FILE), "a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                raise RunDirectoryLocked(
+                    f"{self.directory} is being written by another tfkd process (pid {handle.read().strip() or '?'}); "
+                    "wait for it to finish, or choose another --output") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield  # the lock goes with the file handle
+
+    def _refuse_a_foreign_directory(self):
+        if not self.directory.is_dir() or self.path(CONFIG_FILE).exists():
+            return
+        if any(path.name != LOCK_FILE for path in self.directory.iterdir()):
             raise ValueError(f"{self.directory} is not empty and holds no tfkd run ({CONFIG_FILE} is missing); "
                              "choose another output directory (nothing in it was touched)")
-        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def claim_directory(self):
+        """Checks the run directory's config against this one (resuming), or writes it (a new run)."""
+        self._refuse_a_foreign_directory()
+        stored = self.path(CONFIG_FILE)
         if stored.exists():
             # Keys added to PipelineConfig since that run take their defaults, so an old run still resumes.
             previous = PipelineConfig.from_dict(json.loads(stored.read_text())).to_dict()
