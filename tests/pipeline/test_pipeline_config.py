@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tfkd import PipelineConfig
-from tfkd.pipeline.pipeline_config import derived_copies, derived_length, recipes
+from tfkd.pipeline.pipeline_config import derived_copies, derived_length, derived_teacher_epochs, recipes
 
 
 def test_defaults_round_trip_through_a_dict():
@@ -186,7 +186,15 @@ def test_derived_lengths_are_multiples_of_16_within_bounds(lengths, share, expec
     assert derived_length(np.array(lengths), share) == expected
 
 
+@pytest.mark.parametrize("training_texts, epochs", [(8516, 1), (8000, 1), (7999, 2), (4000, 2), (3999, 3), (2911, 3),
+                                                     (100, 3)],
+                         ids=["mr", "enough", "just-under", "half", "under-half", "amazon", "tiny"])
+def test_derived_teacher_epochs_see_about_eight_thousand_texts(training_texts, epochs):
+    assert derived_teacher_epochs(training_texts) == epochs
+
+
 def test_derived_keys_default_to_null_and_read_back_from_the_schema():
     config = PipelineConfig()
-    assert (config.sequence_length, config.teacher_sequence_length, config.transfer_copies) == (None, None, None)
+    assert (config.sequence_length, config.teacher_sequence_length, config.transfer_copies,
+            config.teacher_epochs) == (None, None, None, None)
     assert "sequence_length: null" in PipelineConfig.describe()

@@ -20,6 +20,7 @@ VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
 MAX_EMBEDDING_DIM = MAX_UNITS = 1024
 # Settings left null are derived from the training texts (`derived_settings`).
 MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, MAX_DERIVED_COPIES = 256, 30_000, 40
+TEACHER_FIT_TEXTS, MAX_DERIVED_TEACHER_EPOCHS = 8_000, 3
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
@@ -71,8 +72,10 @@ class PipelineConfig:
     teacher_sequence_length: int = _setting(None, "teacher", "BERT tokens per text; null: derived from the data, "
                                                              "enough for 99% of the training texts (rounded up to "
                                                              f"a multiple of 16, in [16, {MAX_DERIVED_LENGTH}])")
-    teacher_epochs: int = _setting(1, "teacher", "fine-tuning epochs (AdamW); 0 needs teacher_preset to be a "
-                                                 "folder written by TextClassifierTeacher.save")
+    teacher_epochs: int = _setting(None, "teacher", "fine-tuning epochs (AdamW); 0 needs teacher_preset to be a "
+                                                    "folder written by TextClassifierTeacher.save; null: derived "
+                                                    f"from the data, enough to see about {TEACHER_FIT_TEXTS:,} "
+                                                    f"texts (in [1, {MAX_DERIVED_TEACHER_EPOCHS}])")
     teacher_learning_rate: float = _setting(5e-5, "teacher", "fine-tuning learning rate")
     teacher_batch_size: int = _setting(32, "teacher", "fine-tuning batch size")
     vectorizer: str = _setting("mediapipe", "distill", "student tokenizer: 'word' (lowercased words and "
@@ -308,6 +311,14 @@ def derived_copies(training_texts):
     3,000 gets 9: a small set needs the teacher's labels on more variants.
     """
     return int(min(max(math.ceil(TRANSFER_SET_TEXTS / max(training_texts, 1)) - 1, 1), MAX_DERIVED_COPIES))
+
+
+def derived_teacher_epochs(training_texts):
+    """Fine-tuning epochs in which the teacher sees about `TEACHER_FIT_TEXTS` texts: 1 for MR, 3 for 3,000 texts.
+
+    One epoch of a small set is too few steps for the teacher to learn the task.
+    """
+    return int(min(max(math.ceil(TEACHER_FIT_TEXTS / max(training_texts, 1)), 1), MAX_DERIVED_TEACHER_EPOCHS))
 
 
 def recipes():

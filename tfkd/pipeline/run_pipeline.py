@@ -27,11 +27,11 @@ from tfkd.compress.pruning import pruning_steps
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
 from tfkd.data import TextAugmenter, TextVectorizer, load, transfer_texts
-from tfkd.data.cache import cache_dir, write_bytes_atomic
+from tfkd.data.cache import atomic_path, cache_dir, write_bytes_atomic
 from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
-from tfkd.distill.teacher_logits import text_keys
-from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, PipelineConfig, derived_copies,
-                                           derived_length)
+from tfkd.distill.teacher_logits import load_teacher_logits, text_keys
+from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS, TRANSFER_SET_TEXTS, PipelineConfig,
+                                           derived_copies, derived_length, derived_teacher_epochs)
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
@@ -45,6 +45,7 @@ LOCK_FILE = ".tfkd.lock"  # held (flock) by the one process writing the run dire
 STUDENT_WIDTHS = {"bilstm": "units", "cnn": "filters", "average_embedding": "hidden_units",
                   "transformer": "feedforward_dim"}
 TIMINGS_FILE = "stage_seconds.json"
+RECORDS_FILE = "tflite_files.json"  # size and sha256 of each .tflite when written: checked before reuse
 
 
 def run_pipeline(config=None, output_dir=None, log=print, until="report", callbacks=None):
@@ -293,6 +294,10 @@ def _teacher(run):
     if config.teacher_epochs == 0:
         raise ValueError(f"config key 'teacher_epochs' is 0, which needs 'teacher_preset' to be a folder written "
                          f"by TextClassifierTeacher.save; received teacher_preset={config.teacher_preset!r}")
+    if config.teacher_epochs is None:
+        run.derive("teacher_epochs", derived_teacher_epochs(len(splits.train)),
+                   f"with {len(splits.train):,} training texts, about {TEACHER_FIT_TEXTS:,} texts seen")
+        config = run.config
     if config.teacher_sequence_length is None:
         lengths = teacher_token_lengths(config.teacher_preset, splits.train.texts)
         run.derive("teacher_sequence_length", derived_length(lengths, 0.99),
@@ -326,6 +331,7 @@ def _teacher_logits(run):
         if not path.exists() and shared is not None and shared.exists():
             write_bytes_atomic(path, shared.read_bytes())
             run.log(f"   {split}: the teacher's logits for these {len(split_texts):,} texts come from {shared}")
+        _reused(run, path, functools.partial(load_teacher_logits, texts=split_texts))  # a damaged one goes aside
         computed, start = not path.exists(), time.perf_counter()
         logits[split] = cache_teacher_logits(teacher, split_texts, path)
         if computed:
@@ -421,8 +427,9 @@ def _distillation_data(run):
 def _distilled_student(run):
     """The distilled student: loaded when saved, else built and fit on `_distillation_data`."""
     path = run.path("student.keras")
-    if path.exists():
-        return keras.models.load_model(path)
+    saved = _reused(run, path, keras.models.load_model)
+    if saved is not None:
+        return saved
     config, splits, vectorizer = run.config, run.outputs["data"], run.outputs["tokenizer"]
     width = {STUDENT_WIDTHS[config.student]: config.units}
     student = students.build(config.student, vectorizer.vocabulary_length, config.sequence_length,
@@ -432,7 +439,7 @@ def _distilled_student(run):
         students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
     _fit(run, "distill", student, _distillation_data(run), config.distill_epochs, config.learning_rate, [stop])
-    student.save(path)
+    _save_atomic(student, path)
     return student
 
 
@@ -460,8 +467,9 @@ def _pruned_student(run):
     if not config.target_sparsity:
         return student
     path = run.path("student_pruned.keras")
-    if path.exists():
-        return keras.models.load_model(path)
+    saved = _reused(run, path, keras.models.load_model)
+    if saved is not None:
+        return saved
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
     _, end_step, _ = pruning_steps(0, None, None, steps, config.prune_epochs)
@@ -473,7 +481,7 @@ def _pruned_student(run):
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
-    pruned.save(path)
+    _save_atomic(pruned, path)
     return pruned
 
 
@@ -486,26 +494,80 @@ def _quantization_aware_student(run):
     # model would reload with plain QAT quantizers; rebuilding it from the pruned student does not.
     stem = "student_pruned_qat" if run.config.target_sparsity else "student_qat"
     path = run.path(f"{stem}.weights.h5")
-    quantized = quantize_aware(pruned, preserve="sparsity" if run.config.target_sparsity else None)
-    if path.exists():
-        quantized.load_weights(path)
-        return quantized
+    build = functools.partial(quantize_aware, pruned, preserve="sparsity" if run.config.target_sparsity else None)
+    saved = _reused(run, path, lambda weights: _with_weights(build(), weights))
+    if saved is not None:
+        return saved
+    quantized = build()
     best = keras.callbacks.EarlyStopping("val_accuracy", patience=run.config.qat_epochs, mode="max",
                                          restore_best_weights=True)
     _fit(run, "qat", quantized, run.data, run.config.qat_epochs, run.config.compress_learning_rate, [best])
-    quantized.save_weights(path)
+    _save_atomic(quantized, path, weights_only=True)
     return quantized
+
+
+def _with_weights(model, path):
+    model.load_weights(path)
+    return model
+
+
+def _reused(run, path, load):
+    """`load(path)` when `path` holds a readable artefact; None when it is absent or damaged.
+
+    A damaged one (a truncated file, say) is named in the log and moved
+    aside to `<name>.damaged`, never deleted, so its stage computes it again.
+    """
+    if not path.exists():
+        return None
+    try:
+        return load(path)
+    except Exception as error:  # pylint: disable=broad-except  (whatever the reader raises, the file is unusable)
+        aside = path.with_name(path.name + ".damaged")
+        os.replace(path, aside)
+        run.log(f"   {path.name} cannot be read ({type(error).__name__}: {str(error)[:200]}); moved to {aside.name} "
+                "and computed again")
+        return None
+
+
+def _save_atomic(model, path, weights_only=False):
+    """Saves a Keras model (or its weights) through a temporary file renamed into place: a kill mid-write
+    leaves no half-written file to be reused."""
+    with atomic_path(path, overwrite=True) as temporary:
+        staged = temporary.with_name(temporary.name + "".join(path.suffixes))  # Keras picks the format by suffix
+        (model.save_weights if weights_only else model.save)(str(staged))
+        staged.replace(temporary)
 
 
 def _convert_all(run):
     """Every model of `config.model_files()` as a .tflite file in the run directory: {file name: path}."""
-    files = {}
+    files, records = {}, _file_records(run)
     for spec in run.config.model_files():
-        files[spec.file] = run.path(spec.file)
-        if not files[spec.file].exists():
-            write_bytes_atomic(files[spec.file], _converted(run, spec))
-        run.log(f"   {spec.file}: {files[spec.file].stat().st_size:,} bytes")
+        path = files[spec.file] = run.path(spec.file)
+        _reused(run, path, functools.partial(_check_record, records.get(spec.file)))
+        if not path.exists():
+            write_bytes_atomic(path, _converted(run, spec))
+        records[spec.file] = _record(path)
+        write_bytes_atomic(run.path(RECORDS_FILE), json.dumps(records, indent=2).encode(), overwrite=True)
+        run.log(f"   {spec.file}: {path.stat().st_size:,} bytes")
     return files
+
+
+def _file_records(run):
+    path = run.path(RECORDS_FILE)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _record(path):
+    data = path.read_bytes()
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _check_record(record, path):
+    """Raises when `path` is not the file recorded when it was written (a run from before records passes)."""
+    if record is not None and _record(path) != record:
+        raise ValueError(f"{_record(path)['bytes']:,} bytes, sha256 differs from the {record['bytes']:,} bytes "
+                         "written")
+    return path
 
 
 def _converted(run, spec):
@@ -661,7 +723,7 @@ STAGES = (
     Stage("prune", _pruned_student, _pruned_files),
     Stage("qat", _quantization_aware_student, _qat_files, "compress",
           "... and prune and quantization-aware train it while distilling"),
-    Stage("convert", _convert_all, lambda config: tuple(spec.file for spec in config.model_files())),
+    Stage("convert", _convert_all, lambda config: tuple(spec.file for spec in config.model_files()) + (RECORDS_FILE,)),
     Stage("deploy", _deploy, lambda config: ("deploy.json",), "convert",
           "... and convert to .tflite and write the mobile/ and micro/ deploy folders"),
     Stage("benchmark", _benchmark),
