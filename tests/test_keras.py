@@ -42,3 +42,18 @@ def test_missing_optional_dependency_names_the_pip_line():
         assert "tfkd[teacher]" in str(error)
     else:
         raise AssertionError("import_optional did not raise")
+
+
+def test_tensorflow_start_up_lines_are_dropped_and_other_native_errors_pass(tmp_path):
+    script = ("import os, tfkd\n"
+              "import numpy as np\n"
+              "tfkd.students.build('cnn', 50, 16, 2)(np.zeros((1, 16), 'int32'))\n"
+              "from tfkd._keras import filtered_stderr\n"
+              "with filtered_stderr():\n"
+              "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on.\\n')\n"
+              "    os.write(2, b'a real problem\\n')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "a real problem" in result.stderr
+    for noise in ("oneDNN", "cudart_stub", "absl::InitializeLog", "cuInit", "cpu_feature_guard"):
+        assert noise not in result.stderr

@@ -7,9 +7,11 @@ that happens. Teachers may still be Keras 3 (keras-hub) models: `keras_hub`
 imports the standalone `keras` 3 package, which lives beside `tf_keras`.
 """
 
+import contextlib
 import importlib
 import os
 import sys
+import tempfile
 
 _LEGACY_VALUES = ("1", "true", "True")
 
@@ -45,8 +47,56 @@ if os.environ.get("TF_USE_LEGACY_KERAS") not in _LEGACY_VALUES:
         )
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+# TensorFlow's INFO and WARNING lines (SavedModel loading, MLIR passes) say nothing a tfkd user can act on;
+# TF_CPP_MIN_LOG_LEVEL set in the environment wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# TensorFlow's native start-up lines, which it writes before its logging is set up (so neither
+# TF_CPP_MIN_LOG_LEVEL nor absl settings silence them) and which no user can act on.
+START_UP_NOISE = ("All log messages before absl::InitializeLog() is called", "oneDNN custom operations are on",
+                  "cudart_stub.cc", "cuda_platform.cc", "cpu_feature_guard.cc",
+                  "To enable the following instructions:", "Unable to register cu", "computation placer already",
+                  "TF-TRT Warning")
+# What the TFLite converter and the LiteRT interpreter print on every call.
+CONVERTER_NOISE = ("fully_quantize:", "Created TensorFlow Lite XNNPACK delegate", "Estimated count of arithmetic ops",
+                   "TensorFlow Lite XNNPACK delegate", "Ignored output_format", "Ignored drop_control_dependency")
+
+
+@contextlib.contextmanager
+def filtered_stderr(noise=START_UP_NOISE):
+    """Drops lines holding any of `noise` from what native code writes to stderr (fd 2); passes the rest on.
+
+    Set TFKD_SHOW_START_UP=1 to see everything.
+    """
+    if os.environ.get("TFKD_SHOW_START_UP") in _LEGACY_VALUES:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 (some notebook kernels): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if not any(pattern in line for pattern in noise)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+with filtered_stderr():
+    import tensorflow as tf  # noqa: E402
+    import tf_keras as keras  # noqa: E402
+
+    tf.config.list_physical_devices()  # device discovery, with its CUDA probe on a CPU-only machine, happens here
 
 
 def register(cls):
@@ -69,7 +119,8 @@ def import_optional(module, pip_name, extra=None):
         ImportError: the module is not installed.
     """
     try:
-        return importlib.import_module(module)
+        with filtered_stderr():
+            return importlib.import_module(module)
     except ImportError as error:
         hint = f"pip install {pip_name}"
         if extra:
@@ -111,4 +162,4 @@ def set_seed(seed):
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-__all__ = ["keras", "tf", "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]
+__all__ = ["keras", "tf", "filtered_stderr", "START_UP_NOISE", "CONVERTER_NOISE", "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]

@@ -116,3 +116,9 @@ def test_tfkd_convert_is_the_subpackage_and_calling_it_converts(student):
     assert tfkd.convert(student, "float32") == convert(student, "float32") == tfkd.convert.convert(student, "float32")
     with pytest.raises(ValueError, match="mode"):
         tfkd.convert(student, "int4")
+
+
+@pytest.mark.parametrize("num_samples", [0, -1, 1.5], ids=["zero", "negative", "float"])
+def test_calibration_on_no_samples_is_refused(student, token_data, num_samples):
+    with pytest.raises(ValueError, match=r"`num_samples` must be an integer >= 1; received num_samples="):
+        tfkd.convert(student, "int8", token_data[0], num_samples=num_samples)

@@ -26,6 +26,16 @@ def test_logits_are_batched_cached_and_reused(tmp_path):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("teacher, message", [
+    (lambda batch: np.full((len(batch), 2), np.nan, np.float32), r"NaN or infinite logits for 10 of the texts"),
+    (lambda batch: np.zeros((len(batch) - 1, 2), np.float32), r"logits of shape \[7, 2\] for 10 texts"),
+], ids=["nan", "wrong-length"])
+def test_logits_that_cannot_be_right_are_not_cached(tmp_path, teacher, message):
+    with pytest.raises(ValueError, match=message):
+        tfkd.cache_teacher_logits(teacher, TEXTS, tmp_path / "logits.npz", batch_size=4)
+    assert not (tmp_path / "logits.npz").exists()
+
+
 def test_cached_logits_for_other_texts_are_refused(tmp_path):
     path = tmp_path / "logits.npz"
     tfkd.cache_teacher_logits(_teacher([]), TEXTS, path)

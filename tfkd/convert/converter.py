@@ -5,7 +5,8 @@ import warnings
 
 import numpy as np
 
-from tfkd._keras import import_optional, keras, tf
+from tfkd._checks import check_integer
+from tfkd._keras import CONVERTER_NOISE, START_UP_NOISE, filtered_stderr, import_optional, keras, tf
 from tfkd.data.cache import write_bytes_atomic
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
@@ -71,6 +72,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if mode in CALIBRATED_MODES:
+        num_samples = check_integer("num_samples", num_samples, 1)  # 0 would calibrate int8 ranges on nothing
         samples = representative_samples(representative_data, signature, num_samples, mode)
         # The calibrator takes a dict sample by input name, an array sample inside a list (by position).
         converter.representative_dataset = lambda: (sample if isinstance(sample, dict) else [sample]
@@ -82,7 +84,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
             converter.target_spec.supported_ops = [
                 tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
             converter.inference_output_type = tf.int16
-    flatbuffer = converter.convert()
+    flatbuffer = _quiet_convert(converter)
     if mode == "int8":
         flatbuffer = _all_int8(flatbuffer, converter, attempts=INT8_ATTEMPTS if _recurrent_layers(model) else 1)
     if strip_names:
@@ -133,7 +135,7 @@ def _all_int8(flatbuffer, converter, attempts):
     for _ in range(attempts - 1):
         if not floats:
             break
-        flatbuffer = converter.convert()
+        flatbuffer = _quiet_convert(converter)
         floats = float_tensors(flatbuffer)
     if floats:
         warnings.warn(f"the int8 file keeps {len(floats)} float32 tensors after {attempts} conversion(s), "
@@ -280,3 +282,11 @@ def _batch_one_spec(tensor, name, sequence_length=None):
         raise ValueError(f"input {name!r} has shape {tuple(tensor.shape)}; TFLite conversion needs a fixed "
                          "length: pass `sequence_length=` or build the model with e.g. Input(shape=(64,))")
     return tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=name)
+
+
+def _quiet_convert(converter):
+    """`converter.convert()` without the converter's native progress lines ("fully_quantize: 0, ...")."""
+    with filtered_stderr(START_UP_NOISE + CONVERTER_NOISE), warnings.catch_warnings():
+        # Said of every full-int8 conversion with float inputs: the inputs are ids, quantized by the file itself.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        return converter.convert()

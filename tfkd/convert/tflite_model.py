@@ -4,7 +4,7 @@ import pathlib
 
 import numpy as np
 
-from tfkd._keras import import_optional
+from tfkd._keras import CONVERTER_NOISE, START_UP_NOISE, filtered_stderr, import_optional
 
 TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier at bytes 4..8
 
@@ -31,9 +31,10 @@ class TFLiteModel:
         litert = import_optional("ai_edge_litert.interpreter", "ai-edge-litert")
         resolver = (litert.OpResolverType.AUTO if use_xnnpack
                     else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-        self.interpreter = litert.Interpreter(model_content=content, num_threads=num_threads,
-                                              experimental_op_resolver_type=resolver)
-        self.interpreter.allocate_tensors()
+        with filtered_stderr(START_UP_NOISE + CONVERTER_NOISE):  # "INFO: Created TensorFlow Lite XNNPACK delegate"
+            self.interpreter = litert.Interpreter(model_content=content, num_threads=num_threads,
+                                                  experimental_op_resolver_type=resolver)
+            self.interpreter.allocate_tensors()
         self.input_details = self.interpreter.get_input_details()
         self.output_details = self.interpreter.get_output_details()
 

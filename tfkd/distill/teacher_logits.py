@@ -44,6 +44,12 @@ def cache_teacher_logits(teacher, texts, path=None, batch_size=64, description="
         batches = [texts[start:start + batch_size] for start in range(0, len(texts), batch_size)]
         logits = np.concatenate(
             [np.asarray(predict(batch), np.float32) for batch in progress(batches, description)], axis=0)
+    if logits.ndim != 2 or len(logits) != len(texts):
+        raise ValueError(f"the teacher returned logits of shape {list(logits.shape)} for {len(texts)} texts; "
+                         "expected [len(texts), num_classes]")
+    if not np.isfinite(logits).all():
+        raise ValueError(f"the teacher returned NaN or infinite logits for {int((~np.isfinite(logits)).any(-1).sum())} "
+                         "of the texts; nothing was cached")
     if path is not None:
         buffer = io.BytesIO()
         np.savez(buffer, logits=logits, keys=text_keys(texts))

@@ -110,7 +110,9 @@ class TextClassifierTeacher:
             (self.preprocess(validation.texts), validation.labels)).batch(batch_size)
         preprocessor, self.model.preprocessor = self.model.preprocessor, None  # inputs are already tokenized
         try:
-            return self.model.fit(train_data, epochs=epochs, validation_data=validation_data, verbose=verbose)
+            # The batches are shuffled above; Keras 3 warns that shuffle=True is ignored for a Dataset.
+            return self.model.fit(train_data, epochs=epochs, validation_data=validation_data, verbose=verbose,
+                                  shuffle=False)
         finally:
             self.model.preprocessor = preprocessor
 
