@@ -50,6 +50,22 @@ def test_the_arena_is_the_least_that_works(int8_students):
         micro._interpreter(arena - 64)  # 64 bytes less is not
 
 
+@pytest.mark.parametrize("limit", [4000, 100, 10], ids=["4000", "100", "10"])
+def test_an_arena_too_small_for_tflm_is_an_error_not_a_crash(int8_students, limit):
+    # TFLM segfaults on these (the CNN needs about 7 KB); the child-process probe turns that into an error.
+    _, models = int8_students
+    with pytest.raises(ValueError, match=rf"TFLM crashed \(signal 11\) running <bytes> with a {limit:,}-byte arena; "
+                                         r"the model needs a larger one: raise arena_limit"):
+        MicroModel(models["cnn"][1], arena_limit=limit).arena_bytes()
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5], ids=["0", "negative", "float"])
+def test_arena_limit_must_be_a_positive_integer(int8_students, limit):
+    _, models = int8_students
+    with pytest.raises(ValueError, match=r"`arena_limit` must be an integer >= 1; received arena_limit="):
+        MicroModel(models["cnn"][1], arena_limit=limit)
+
+
 def test_an_op_tflm_lacks_is_named_with_its_layer():
     inputs = keras.Input((8,), batch_size=1)
     outputs = keras.layers.Dense(2, name="logits")(keras.layers.Dense(4, activation="gelu", name="hidden")(inputs))

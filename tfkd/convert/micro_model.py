@@ -2,11 +2,15 @@
 
 import contextlib
 import os
+import pathlib
 import re
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
 
+from tfkd._checks import check_integer
 from tfkd._keras import import_optional
 from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, input_value
 from tfkd.data.cache import write_bytes_atomic
@@ -25,6 +29,26 @@ SOFTMAX SPACE_TO_BATCH_ND SPACE_TO_DEPTH SPLIT SPLIT_V SQRT SQUARE SQUARED_DIFFE
 SUM SVDF TANH TRANSPOSE TRANSPOSE_CONV UNIDIRECTIONAL_SEQUENCE_LSTM UNPACK VAR_HANDLE WHILE ZEROS_LIKE
 """.split())
 
+# Run by `MicroModel._probe` in a child process: load the model, run it once on zeros. An error exits 1
+# (reported by the parent's own attempt); only a crash (a signal) is the probe's business.
+_PROBE = """
+import sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+try:
+    interpreter = runtime.Interpreter.from_bytes(open(sys.argv[1], "rb").read(), arena_size=int(sys.argv[2]))
+    position = 0
+    while True:
+        try:
+            detail = interpreter.get_input_details(position)
+        except Exception:
+            break
+        interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), position)
+        position += 1
+    interpreter.invoke()
+except Exception:
+    sys.exit(1)
+"""
 _ARENA_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 DEFAULT_ARENA_LIMIT = 8 * 1024 * 1024
 
@@ -52,8 +76,9 @@ class MicroModel:
 
     def __init__(self, model, arena_limit=DEFAULT_ARENA_LIMIT):
         self.path, self.content = _read(model)
-        self.arena_limit = int(arena_limit)
+        self.arena_limit = check_integer("arena_limit", arena_limit, 1)
         self._arena_bytes = None
+        self._safe_arenas = set()  # arena sizes a child process ran the model with
 
     @property
     def flash_bytes(self):
@@ -142,6 +167,9 @@ class MicroModel:
                 for suffix, text in ((".h", header), (".cc", source))]
 
     def _interpreter(self, arena_size):
+        if arena_size not in self._safe_arenas:
+            self._probe(arena_size)
+            self._safe_arenas.add(arena_size)
         runtime = import_optional("tflite_micro.python.tflite_micro.runtime", "tflite-micro")
         with _captured_stderr() as log:
             try:
@@ -151,6 +179,23 @@ class MicroModel:
                 raise RuntimeError(f"TFLM could not load {self.path} with a {arena_size:,}-byte arena: "
                                    f"{log.text.strip()[-800:] or error}") from error
         return interpreter
+
+    def _probe(self, arena_size):
+        """Loads the model and runs one inference with `arena_size` in a child process first.
+
+        TFLM ends the process (SIGSEGV) when the arena is too small for
+        some models, rather than returning an error; a crash in the child
+        becomes a ValueError here, and this process never meets it.
+        """
+        with tempfile.TemporaryDirectory() as folder:
+            model = pathlib.Path(folder) / "model.tflite"
+            model.write_bytes(self.content)
+            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size)],
+                                    capture_output=True, text=True, timeout=600, check=False)
+        if result.returncode < 0:
+            raise ValueError(f"TFLM crashed (signal {-result.returncode}) running {self.path} with a "
+                             f"{arena_size:,}-byte arena; the model needs a larger one: raise arena_limit "
+                             f"(default {DEFAULT_ARENA_LIMIT:,})")
 
     @staticmethod
     def _zero_input(interpreter, position=0):
