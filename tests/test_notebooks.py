@@ -45,3 +45,23 @@ ROWS = {  # rows each notebook's final table must show
     "03_tflite_mobile_and_micro": ["int8, 1 thread(s)", "int8, 2 thread(s)"],
     "04_sentence_embeddings_and_qa": ["student (Keras float)", "student (int8)"],
 }
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_the_install_cell_never_installs_tfkd_by_its_bare_name(name):
+    # tfkd is not on PyPI: `pip install tfkd[teacher]` would install whoever registered the name.
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    (install,) = [cell.source for cell in notebook.cells if "TFKD_PACKAGE" in cell.source]
+    namespace = {"__name__": "install_cell"}
+    guard = install.replace("importlib.util.find_spec(\"tfkd\") is None", "True")  # as on a machine without tfkd
+    for package in ("", "tfkd[teacher]", "tfkd"):
+        namespace["os"] = __import__("os")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("TFKD_PACKAGE", package)
+            patch.setattr("subprocess.check_call", _refuse_to_install)
+            with pytest.raises(RuntimeError, match="tfkd is not installed: set TFKD_PACKAGE to the project's git URL"):
+                exec(compile(guard, f"{name} install cell", "exec"), namespace)  # noqa: S102
+
+
+def _refuse_to_install(command, *args, **kwargs):
+    raise AssertionError(f"the install cell would run {command}")
