@@ -5,6 +5,7 @@ import hashlib
 import json
 import pathlib
 import time
+import warnings
 
 import numpy as np
 
@@ -217,7 +218,12 @@ class TextClassifierTeacher:
             raise FileNotFoundError(f"{directory / MODEL_FILE} is missing; expected a folder written by "
                                     "TextClassifierTeacher.save")
         keras_hub()  # registers keras-hub classes for deserialization
-        model = keras3().saving.load_model(str(directory / MODEL_FILE))
+        with warnings.catch_warnings():
+            # Loaded to label texts (fine_tune compiles anew): its compile settings and optimizer state are not
+            # restored, which Keras 3 would warn about on every load.
+            warnings.filterwarnings("ignore", message=r"`compile\(\)` was not called as part of model loading")
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = keras3().saving.load_model(str(directory / MODEL_FILE), compile=False)
         info = json.loads((directory / INFO_FILE).read_text())
         return cls(model=model, preset=info.pop("preset"), info=info)
 
