@@ -122,3 +122,15 @@ def test_tfkd_convert_is_the_subpackage_and_calling_it_converts(student):
 def test_calibration_on_no_samples_is_refused(student, token_data, num_samples):
     with pytest.raises(ValueError, match=r"`num_samples` must be an integer >= 1; received num_samples="):
         tfkd.convert(student, "int8", token_data[0], num_samples=num_samples)
+
+
+def test_ids_outside_the_embedding_table_are_named_in_calibration_and_in_litert(student, token_data):
+    ids = token_data[0].copy()
+    flatbuffer = tfkd.convert(student, "int8", ids)
+    ids[0, 3] = VOCABULARY_SIZE + 7
+    with pytest.raises(ValueError, match=rf"`representative_data` holds ids in \[\d+, {VOCABULARY_SIZE + 7}\]; the "
+                                         rf"model's embedding table has {VOCABULARY_SIZE} rows"):
+        tfkd.convert(student, "int8", ids)
+    with pytest.raises(ValueError, match=rf"an input id is outside the model's embedding table \(the largest id given "
+                                         rf"is {VOCABULARY_SIZE + 7}; the table has {VOCABULARY_SIZE} rows\)"):
+        TFLiteModel(flatbuffer).predict(ids[:2])

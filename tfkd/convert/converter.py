@@ -74,6 +74,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
     if mode in CALIBRATED_MODES:
         num_samples = check_integer("num_samples", num_samples, 1)  # 0 would calibrate int8 ranges on nothing
         samples = representative_samples(representative_data, signature, num_samples, mode)
+        check_ids(model, representative_data)
         # The calibrator takes a dict sample by input name, an array sample inside a list (by position).
         converter.representative_dataset = lambda: (sample if isinstance(sample, dict) else [sample]
                                                     for sample in samples)
@@ -166,6 +167,19 @@ def representative_samples(data, signature, num_samples, mode="int8"):
         return [{name: column[i:i + 1] for name, column in columns.items()} for i in range(count)]
     column = _checked(np.asarray(data), signature, "representative_data")
     return [column[i:i + 1] for i in range(min(num_samples, len(column)))]
+
+
+def check_ids(model, data):
+    """Raises ValueError when the token ids of `data` (an array, or a dict's "token_ids") fall outside the
+    model's first Embedding table; other inputs (images, audio) are not ids and are left alone."""
+    tables = [layer.input_dim for layer in getattr(model, "layers", ()) if isinstance(layer, keras.layers.Embedding)]
+    ids = np.asarray(data.get("token_ids", ()) if isinstance(data, dict) else data)
+    if not tables or not ids.size or not np.issubdtype(ids.dtype, np.integer):
+        return
+    if ids.min() < 0 or ids.max() >= tables[0]:
+        raise ValueError(f"`representative_data` holds ids in [{ids.min()}, {ids.max()}]; the model's embedding "
+                         f"table has {tables[0]} rows, so ids must be in [0, {tables[0] - 1}]: the ids come from "
+                         "another tokenizer or vocabulary than the model's")
 
 
 def _checked(array, spec, name):

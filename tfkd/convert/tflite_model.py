@@ -43,9 +43,25 @@ class TFLiteModel:
         for detail in self.input_details:
             value = input_value(sample, detail["name"])
             self.interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"]).reshape(detail["shape"]))
-        self.interpreter.invoke()
+        try:
+            self.interpreter.invoke()
+        except RuntimeError as error:
+            if "gather index out of bounds" not in str(error):
+                raise
+            ids = [np.asarray(input_value(sample, detail["name"])) for detail in self.input_details]
+            largest = max(int(value.max()) for value in ids if np.issubdtype(value.dtype, np.integer))
+            raise ValueError(f"{self.path}: an input id is outside the model's embedding table (the largest id "
+                             f"given is {largest}; the table has {self._table_rows()} rows): the ids come from "
+                             "another tokenizer or vocabulary than the model's") from error
         detail = self.output_details[0]
         return dequantized(self.interpreter.get_tensor(detail["index"]), *detail["quantization"])
+
+    def _table_rows(self):
+        """Rows of the smallest table a GATHER op of the model reads: the ids it accepts are below this."""
+        shapes = {tensor["index"]: tensor["shape"] for tensor in self.interpreter.get_tensor_details()}
+        rows = [int(shapes[op["inputs"][0]][0]) for op in self.interpreter._get_ops_details()  # LiteRT's op list
+                if op["op_name"] == "GATHER" and len(shapes.get(op["inputs"][0], ())) > 0]
+        return min(rows) if rows else "an unknown number of"
 
     def predict(self, inputs):
         """Outputs for every example of `inputs` ([n, ...] array or dict of arrays), run one at a time."""
