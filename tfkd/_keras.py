@@ -162,4 +162,5 @@ def set_seed(seed):
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-__all__ = ["keras", "tf", "filtered_stderr", "START_UP_NOISE", "CONVERTER_NOISE", "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]
+__all__ = ["keras", "tf", "filtered_stderr", "START_UP_NOISE", "CONVERTER_NOISE",
+           "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]

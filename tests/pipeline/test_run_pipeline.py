@@ -43,7 +43,8 @@ def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_ru
     assert baseline["test_accuracy"] > 0.9 and baseline["size_bytes"] > 0  # the words decide the label
     assert f"| baseline: TF-IDF + logistic regression (C={baseline['C']:g}) | {baseline['test_accuracy']:.2%} |" in text
     assert f"{100 * (quantization_aware.accuracy - baseline['test_accuracy']):+.2f} points against the baseline" in text
-    assert comparison["points_over_baseline"] == round(100 * (quantization_aware.accuracy - baseline["test_accuracy"]), 2)
+    over_baseline = 100 * (quantization_aware.accuracy - baseline["test_accuracy"])
+    assert comparison["points_over_baseline"] == round(over_baseline, 2)
 
 
 def test_the_final_student_is_deployed_for_mobile_and_micro_and_verified(finished_run):

@@ -75,7 +75,8 @@ def _read_rows(path, file_format):
         return list(reader)
     except csv.Error as error:  # e.g. a field over the csv module's limit (131,072 characters)
         # line_num counts the lines of the records read whole; the failing one starts on the next line
-        raise ValueError(f"{path} line {reader.line_num + 1} cannot be read as {file_format.upper()}: {error}") from error
+        raise ValueError(f"{path} line {reader.line_num + 1} cannot be read as {file_format.upper()}: "
+                         f"{error}") from error
 
 
 def _decoded(path):
