@@ -62,6 +62,34 @@ CONVERTER_NOISE = ("fully_quantize:", "Created TensorFlow Lite XNNPACK delegate"
                    "TensorFlow Lite XNNPACK delegate", "Ignored output_format", "Ignored drop_control_dependency")
 
 
+class _Captured:
+    text = ""
+
+
+@contextlib.contextmanager
+def captured_stderr():
+    """Captures what native (C++) code writes to file descriptor 2; `.text` holds it once the block ends.
+
+    Where there is no file descriptor 2 (some notebook kernels), nothing is captured and `.text` stays "".
+    """
+    captured = _Captured()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.text = sink.read().decode("utf-8", "replace")
+
+
 @contextlib.contextmanager
 def filtered_stderr(noise=START_UP_NOISE):
     """Drops lines holding any of `noise` from what native code writes to stderr (fd 2); passes the rest on.
@@ -71,25 +99,16 @@ def filtered_stderr(noise=START_UP_NOISE):
     if os.environ.get("TFKD_SHOW_START_UP") in _LEGACY_VALUES:
         yield
         return
+    captured = _Captured()
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no file descriptor 2 (some notebook kernels): nothing to filter
-        yield
-        return
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
+        with captured_stderr() as captured:
             yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [line for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
-                    if not any(pattern in line for pattern in noise)]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
+    finally:
+        kept = [line for line in captured.text.splitlines(keepends=True)
+                if not any(pattern in line for pattern in noise)]
+        if kept:
+            sys.stderr.write("".join(kept))
+            sys.stderr.flush()
 
 
 with filtered_stderr():
@@ -162,5 +181,5 @@ def set_seed(seed):
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-__all__ = ["keras", "tf", "filtered_stderr", "START_UP_NOISE", "CONVERTER_NOISE",
+__all__ = ["keras", "tf", "captured_stderr", "filtered_stderr", "START_UP_NOISE", "CONVERTER_NOISE",
            "register", "import_optional", "keras_hub", "keras3", "keras_module", "is_keras3", "set_seed"]

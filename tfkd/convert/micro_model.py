@@ -1,6 +1,5 @@
 """`MicroModel`: a .tflite checked for, run in and exported to TensorFlow Lite for Microcontrollers."""
 
-import contextlib
 import os
 import pathlib
 import re
@@ -11,7 +10,7 @@ import tempfile
 import numpy as np
 
 from tfkd._checks import check_integer
-from tfkd._keras import import_optional
+from tfkd._keras import captured_stderr, import_optional
 from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, input_value
 from tfkd.data.cache import write_bytes_atomic
 
@@ -37,14 +36,9 @@ import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 try:
     interpreter = runtime.Interpreter.from_bytes(open(sys.argv[1], "rb").read(), arena_size=int(sys.argv[2]))
-    position = 0
-    while True:
-        try:
-            detail = interpreter.get_input_details(position)
-        except Exception:
-            break
+    for position in range(int(sys.argv[3])):
+        detail = interpreter.get_input_details(position)
         interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), position)
-        position += 1
     interpreter.invoke()
 except Exception:
     sys.exit(1)
@@ -107,7 +101,7 @@ class MicroModel:
             interpreter = self._interpreter(self.arena_limit)
             for position in range(len(TFLiteModel(self.content, use_xnnpack=False).input_details)):
                 interpreter.set_input(self._zero_input(interpreter, position), position)
-            with _captured_stderr() as log:
+            with captured_stderr() as log:
                 interpreter.invoke()
                 interpreter.print_allocations()
             match = _ARENA_TOTAL.search(log.text)
@@ -171,7 +165,7 @@ class MicroModel:
             self._probe(arena_size)
             self._safe_arenas.add(arena_size)
         runtime = import_optional("tflite_micro.python.tflite_micro.runtime", "tflite-micro")
-        with _captured_stderr() as log:
+        with captured_stderr() as log:
             try:
                 interpreter = runtime.Interpreter.from_bytes(self.content, arena_size=arena_size)
             except RuntimeError as error:
@@ -190,7 +184,8 @@ class MicroModel:
         with tempfile.TemporaryDirectory() as folder:
             model = pathlib.Path(folder) / "model.tflite"
             model.write_bytes(self.content)
-            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size)],
+            inputs = len(TFLiteModel(self.content, use_xnnpack=False).input_details)
+            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size), str(inputs)],
                                     capture_output=True, text=True, timeout=600, check=False)
         if result.returncode < 0:
             raise ValueError(f"TFLM crashed (signal {-result.returncode}) running {self.path} with a "
@@ -207,23 +202,3 @@ def _layer_name(tensor_name):
     """'cnn_student/conv_3/Relu;cnn_student/conv_3/Conv1D' -> 'conv_3' (model/layer/op)."""
     parts = tensor_name.split(";")[0].split("/")
     return parts[1] if len(parts) > 2 else parts[0]
-
-
-class _Captured:
-    text = ""
-
-
-@contextlib.contextmanager
-def _captured_stderr():
-    """Captures what C++ code writes to file descriptor 2 (TFLM's MicroPrintf)."""
-    captured = _Captured()
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.text = sink.read().decode("utf-8", "replace")

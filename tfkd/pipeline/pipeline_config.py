@@ -18,7 +18,8 @@ from tfkd.students import STUDENTS
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 VECTORIZERS = ("word", "wordpiece", "hashed", "mediapipe")
 MAX_EMBEDDING_DIM = MAX_UNITS = 1024
-# Settings left null are derived from the training texts (`derived_settings`).
+# Settings left null are derived from the training texts (`derived_length`, `derived_copies`,
+# `derived_teacher_epochs`).
 MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, MAX_DERIVED_COPIES = 256, 30_000, 40
 TEACHER_FIT_TEXTS, MAX_DERIVED_TEACHER_EPOCHS = 8_000, 3
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"

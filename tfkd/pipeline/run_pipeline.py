@@ -35,9 +35,8 @@ from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
-from tfkd.teachers.text_classifier_teacher import teacher_token_lengths
 from tfkd.teachers.logits_file_teacher import LogitsFileTeacher
-from tfkd.teachers.text_classifier_teacher import MODEL_FILE
+from tfkd.teachers.text_classifier_teacher import MODEL_FILE, teacher_token_lengths
 
 CONFIG_FILE = "config.json"
 LOCK_FILE = ".tfkd.lock"  # held (flock) by the one process writing the run directory
@@ -331,10 +330,11 @@ def _teacher_logits(run):
         if not path.exists() and shared is not None and shared.exists():
             write_bytes_atomic(path, shared.read_bytes())
             run.log(f"   {split}: the teacher's logits for these {len(split_texts):,} texts come from {shared}")
-        _reused(run, path, functools.partial(load_teacher_logits, texts=split_texts))  # a damaged one goes aside
-        computed, start = not path.exists(), time.perf_counter()
-        logits[split] = cache_teacher_logits(teacher, split_texts, path)
-        if computed:
+        # A readable file for these texts is used as it is; a damaged one goes aside and is labelled again.
+        logits[split] = _reused(run, path, functools.partial(load_teacher_logits, texts=split_texts))
+        if logits[split] is None:
+            start = time.perf_counter()
+            logits[split] = cache_teacher_logits(teacher, split_texts, path)
             seconds = time.perf_counter() - start
             run.log(f"   {split}: {len(split_texts):,} texts labelled in {seconds:.1f} s "
                     f"({len(split_texts) / max(seconds, 1e-9):,.0f} texts/s)")
@@ -543,10 +543,10 @@ def _convert_all(run):
     files, records = {}, _file_records(run)
     for spec in run.config.model_files():
         path = files[spec.file] = run.path(spec.file)
-        _reused(run, path, functools.partial(_check_record, records.get(spec.file)))
-        if not path.exists():
+        records[spec.file] = _reused(run, path, functools.partial(_check_record, records.get(spec.file)))
+        if records[spec.file] is None:
             write_bytes_atomic(path, _converted(run, spec))
-        records[spec.file] = _record(path)
+            records[spec.file] = _record(path)
         write_bytes_atomic(run.path(RECORDS_FILE), json.dumps(records, indent=2).encode(), overwrite=True)
         run.log(f"   {spec.file}: {path.stat().st_size:,} bytes")
     return files
@@ -563,11 +563,12 @@ def _record(path):
 
 
 def _check_record(record, path):
-    """Raises when `path` is not the file recorded when it was written (a run from before records passes)."""
-    if record is not None and _record(path) != record:
-        raise ValueError(f"{_record(path)['bytes']:,} bytes, sha256 differs from the {record['bytes']:,} bytes "
-                         "written")
-    return path
+    """`path`'s record; raises when it is not the one recorded when the file was written (a run from before
+    records passes)."""
+    found = _record(path)
+    if record is not None and found != record:
+        raise ValueError(f"{found['bytes']:,} bytes, sha256 differs from the {record['bytes']:,} bytes written")
+    return found
 
 
 def _converted(run, spec):
@@ -658,7 +659,8 @@ def _report(run):
     baseline = tfidf_baseline(splits)
     details = {"config": config.to_dict(), "data": splits.summary(), "teacher": teacher.info,
                "sparsity": sparsity_report(run.outputs["prune"]), "stage_seconds": run.timings,
-               "derived": run.derived, "machine": machine_info(), "comparison": compare(results, baseline, config.teacher_logits is None),
+               "derived": run.derived, "machine": machine_info(),
+               "comparison": compare(results, baseline, teacher_row=config.teacher_logits is None),
                "baseline": baseline}
     rows = [untimed_row(f"baseline: TF-IDF + logistic regression (C={baseline['C']:g})", baseline["test_accuracy"],
                         baseline["test_macro_f1"], baseline["parameters"], baseline["size_bytes"], " (pickle)")]
