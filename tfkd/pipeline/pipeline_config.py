@@ -189,10 +189,8 @@ class PipelineConfig:
                      "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
-        if self.seed < 0 or (self.teacher_seed is not None and self.teacher_seed < 0):
-            name = "seed" if self.seed < 0 else "teacher_seed"
-            raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
-        for name in ("teacher_epochs", "transfer_copies", "corpus_copies", "prune_epochs", "qat_epochs"):
+        for name in ("seed", "teacher_seed", "teacher_epochs", "transfer_copies", "corpus_copies", "prune_epochs",
+                     "qat_epochs"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"config key {name!r} must be >= 0; received {name}={getattr(self, name)!r}")
 
