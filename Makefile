@@ -10,7 +10,7 @@ MEDIAPIPE_VENV ?= .venv-mediapipe
 MEDIAPIPE_STAMP := $(MEDIAPIPE_VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install mediapipe-env demo test test-slow benchmark clean-venv
+.PHONY: install mediapipe-env demo test test-slow benchmark docs clean-venv
 
 install: $(STAMP)
 
@@ -41,6 +41,11 @@ test-slow: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/mr_pipeline.py
+
+# The API reference (docs/api/index.html, from the docstrings) and the results pages (from benchmarks/results/).
+docs: $(STAMP)
+	$(BIN)/python docs/build_api.py
+	$(BIN)/python docs/build_results.py
 
 clean-venv:
 	rm -rf $(VENV) $(MEDIAPIPE_VENV)

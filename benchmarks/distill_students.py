@@ -13,7 +13,10 @@ four ways of training, all through `tfkd.Distiller` with cached teacher logits:
 - `distilled+aug+emb`: as above, the embedding table seeded from the
   teacher's word vectors (`transfer_embeddings`).
 
-Early stopping on validation accuracy (patience 2, best weights), at most
+The transfer set is `tfkd.distill.TransferSet` (logits cached in
+benchmarks/runs/distill_students/) and every student is trained by
+`tfkd.distill.train_student`, the loop the pipeline runs: early stopping on
+validation accuracy (patience 2, best weights), at most
 `--epochs` epochs (`--aug-epochs` with augmentation: each is ~4x longer);
 Adam at 1e-3, or cosine-decayed to 0 over those epochs (`--schedule cosine`);
 `--average DECAY` validates on (and keeps) a moving average of the weights.
@@ -69,6 +72,7 @@ import json
 import pathlib
 import statistics
 import time
+import types
 
 import numpy as np
 
@@ -77,13 +81,12 @@ from tfkd._keras import keras, set_seed
 from tfkd.benchmark.machine import machine_info
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.data.transfer_texts import CORPORA
+from tfkd.distill import TransferSet, train_student
 from tfkd.teachers import fine_tuned_teacher
 
 HERE = pathlib.Path(__file__).resolve().parent
 VARIANTS = ("alone", "distilled", "distilled+aug", "distilled+aug+emb")
-EVALUATION_SPLITS = ("validation", "test")
 BATCH_SIZE, SEQUENCE_LENGTH, VOCABULARY_SIZE = 64, 64, 8000
-MR_ROUND, CORPUS_ROUND = 20, 5  # MR / other-domain variants are drawn in rounds of this many tries per sentence
 
 
 def main():
@@ -123,7 +126,6 @@ def main():
     if args.quick:
         args.seeds, args.students, args.epochs, args.aug_epochs, args.copies = [0], ["cnn"], 1, 1, 1
     work = HERE / "runs" / "distill_students"
-    work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     inputs = prepare(work, args.copies, args.vocabulary_size, args.corpora, args.corpus_copies)
     settings = {key: value for key, value in (("embedding_dim", args.embedding_dim), ("dropout", args.dropout))
@@ -135,11 +137,13 @@ def main():
         write(args.output, results)
         print(markdown(results))
         return
+    transfer = inputs.transfer
     results = {"settings": {**vars(args), "batch_size": BATCH_SIZE, "sequence_length": SEQUENCE_LENGTH,
                             "vocabulary": f"word, {args.vocabulary_size}", "alpha": 0.1, "temperature": 3.0,
                             "learning_rate": 1e-3},
-               "machine": machine_info(), "teacher": inputs["teacher_info"],
-               "transfer_set": {split: len(inputs["labels"][split]) for split in inputs["transfer_splits"]},
+               "machine": machine_info(),
+               "teacher": {**inputs.teacher.info, "test_accuracy": transfer.teacher_accuracy()},
+               "transfer_set": {split: len(transfer.labels[split]) for split in transfer.transfer_splits},
                "cached_logits_cost": cached_logits_cost(inputs), "runs": []}
     if args.trial:
         results["trial"] = args.trial
@@ -158,59 +162,13 @@ def main():
     print(markdown(results))
 
 
-def prepare(work, copies, vocabulary_size=VOCABULARY_SIZE, corpora=(), corpus_copies=0):
-    """MR ids, teacher logits for every split and transfer text, and the teacher's word vectors.
-
-    Transfer texts: MR's training sentences, `copies` variants of each, the
-    `corpora` sentences (none of MR's) and `corpus_copies` variants of those.
-    """
+def prepare(work, copies, vocabulary_size, corpora, corpus_copies):
+    """The teacher, its labelled transfer set (logits cached in `work`) and the students' word vectorizer."""
     splits = tfkd.data.load("mr")
-    vectorizer = tfkd.data.TextVectorizer("word", vocabulary_size, SEQUENCE_LENGTH).fit(splits.train.texts)
     teacher = fine_tuned_teacher(splits, epochs=2)
-    texts = {split: list(splits[split].texts) for split in ("train", "validation", "test")}
-    seen = set()  # variants dropped when an earlier variant is the same text
-    texts.update(variants_in_rounds(texts["train"], copies, MR_ROUND, "augmented", 0, seen))
-    if corpora:
-        known = {text for split in ("train",) + EVALUATION_SPLITS for text in texts[split]}
-        texts["other_domain"] = tfkd.data.transfer_texts(corpora, exclude=known)
-        texts.update(variants_in_rounds(texts["other_domain"], corpus_copies, CORPUS_ROUND,
-                                        "other_domain_augmented", 1, seen))
-    logits = {split: tfkd.cache_teacher_logits(teacher, split_texts, work / f"logits_{split}_{len(split_texts)}.npz")
-              for split, split_texts in texts.items()}
-    vectors_path = work / f"word_vectors_{vectorizer.vocabulary_length}.npy"
-    if not vectors_path.exists():
-        np.save(vectors_path, teacher.word_vectors(vectorizer.vocabulary))
-    teacher_accuracy = float(np.mean(logits["test"].argmax(-1) == splits.test.labels))
-    labels = {split: np.asarray(splits[split].labels) for split in ("train", "validation", "test")}
-    for split in texts.keys() - labels.keys():  # unlabeled transfer texts: the teacher's argmax is the label
-        labels[split] = logits[split].argmax(-1)
-    return {"ids": {split: vectorizer(split_texts) for split, split_texts in texts.items()}, "labels": labels,
-            "logits": logits, "transfer_splits": [split for split in texts if split not in EVALUATION_SPLITS],
-            "word_vectors": np.load(vectors_path), "vocabulary": vectorizer.vocabulary_length,
-            "teacher_info": {**teacher.info, "test_accuracy": teacher_accuracy}}
-
-
-def variants_in_rounds(texts, copies, round_size, name, first_seed, seen):
-    """`copies` variants of each text, drawn in rounds of `round_size` tries, as splits `name`, `name_2`, ...
-
-    Round k uses augmenter seed `first_seed + k - 1`, so asking for more
-    copies keeps the earlier rounds (and their cached teacher logits). A
-    variant already in `seen` is dropped; `seen` gains every variant kept.
-    """
-    splits = {}
-    for index, start in enumerate(range(0, copies, round_size)):
-        variants = tfkd.data.TextAugmenter(seed=first_seed + index)(texts, copies=min(round_size, copies - start))
-        split = name + (f"_{index + 1}" if index else "")
-        splits[split] = [text for text in variants if text not in seen]
-        seen.update(splits[split])
-    return splits
-
-
-def dataset(inputs, splits, shuffle_seed=None):
-    ids = np.concatenate([inputs["ids"][split] for split in splits])
-    labels = np.concatenate([inputs["labels"][split] for split in splits])
-    logits = np.concatenate([inputs["logits"][split] for split in splits])
-    return tfkd.logits_dataset(ids, labels, logits, BATCH_SIZE, shuffle=shuffle_seed is not None, seed=shuffle_seed)
+    transfer = TransferSet.build(splits, teacher, work, copies, corpora, corpus_copies)
+    vectorizer = tfkd.data.TextVectorizer("word", vocabulary_size, SEQUENCE_LENGTH).fit(splits.train.texts)
+    return types.SimpleNamespace(teacher=teacher, transfer=transfer, vectorizer=vectorizer)
 
 
 def train(inputs, architecture, variant, seed, args, **student_settings):
@@ -218,25 +176,22 @@ def train(inputs, architecture, variant, seed, args, **student_settings):
     if architecture == "bilstm":
         bilstm = {"pooling": args.pooling, "units": args.units}
         student_settings = {**student_settings, **{key: value for key, value in bilstm.items() if value is not None}}
-    student = tfkd.students.build(architecture, inputs["vocabulary"], SEQUENCE_LENGTH, 2, **student_settings)
+    transfer, vectorizer = inputs.transfer, inputs.vectorizer
+    student = tfkd.students.build(architecture, vectorizer.vocabulary_length, SEQUENCE_LENGTH, 2, **student_settings)
     if variant.endswith("+emb"):
-        tfkd.students.transfer_embeddings(student, inputs["word_vectors"])
+        tfkd.students.transfer_embeddings(student, inputs.teacher.word_vectors(vectorizer.vocabulary))
     augmented = "+aug" in variant
-    distiller = tfkd.Distiller(student, None, alpha=1.0 if variant == "alone" else 0.1, temperature=3.0)
-    data = dataset(inputs, inputs["transfer_splits"] if augmented else ["train"], seed)
+    data = transfer.dataset(vectorizer, transfer.transfer_splits if augmented else ["train"], BATCH_SIZE, seed)
     epochs = args.aug_epochs if augmented else args.epochs
-    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate(args.schedule, epochs * len(data))),
-                      metrics=["accuracy"])
-    callbacks = [keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)]
-    if args.average is not None:
-        callbacks.insert(0, tfkd.WeightAveraging(args.average))
     start = time.perf_counter()
-    history = distiller.fit(data, validation_data=dataset(inputs, ["validation"]), epochs=epochs, callbacks=callbacks,
-                            verbose=0)
+    history = train_student(student, data, transfer.dataset(vectorizer, ["validation"], BATCH_SIZE), epochs,
+                            learning_rate(args.schedule, epochs * len(data)), alpha=1.0 if variant == "alone" else 0.1,
+                            temperature=3.0,
+                            callbacks=[] if args.average is None else [tfkd.WeightAveraging(args.average)])
     seconds = time.perf_counter() - start
-    predictions = student.predict(inputs["ids"]["test"], batch_size=256, verbose=0).argmax(-1)
+    predictions = student.predict(vectorizer(transfer.texts["test"]), batch_size=256, verbose=0).argmax(-1)
     return {"student": architecture, "variant": variant, "seed": seed,
-            "test_accuracy": float(np.mean(predictions == inputs["labels"]["test"])),
+            "test_accuracy": float(np.mean(predictions == transfer.labels["test"])),
             "best_validation_accuracy": float(max(history.history["val_accuracy"])),
             "epochs": len(history.history["loss"]), "seconds": round(seconds, 1),
             "parameters": int(student.count_params()), "model": student}
@@ -259,7 +214,7 @@ def cached_logits_cost(inputs, repeats=5, pairs=3):
     for plain models and Distillers alike), so one pair is not enough: the
     result is the pair with the median ratio, each pair's numbers kept.
     """
-    data = dataset(inputs, ["train"], shuffle_seed=0)
+    data = inputs.transfer.dataset(inputs.vectorizer, ["train"], BATCH_SIZE, shuffle_seed=0)
     plain_data = data.map(lambda x, y, logits: (x, y))
     measured = [_epoch_seconds(inputs, data, plain_data, repeats, seed) for seed in range(pairs)]
     ratios = [pair["distiller_cached_logits"] / pair["plain_fit"] for pair in measured]
@@ -270,10 +225,11 @@ def cached_logits_cost(inputs, repeats=5, pairs=3):
 def _epoch_seconds(inputs, data, plain_data, repeats, seed):
     """Median seconds per epoch of one fresh plain CNN and one fresh Distiller, timed in turns."""
     set_seed(seed)
-    plain = tfkd.students.build("cnn", inputs["vocabulary"], SEQUENCE_LENGTH, 2)
+    vocabulary = inputs.vectorizer.vocabulary_length
+    plain = tfkd.students.build("cnn", vocabulary, SEQUENCE_LENGTH, 2)
     plain.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    distiller = tfkd.Distiller(tfkd.students.build("cnn", inputs["vocabulary"], SEQUENCE_LENGTH, 2), None)
+    distiller = tfkd.Distiller(tfkd.students.build("cnn", vocabulary, SEQUENCE_LENGTH, 2), None)
     distiller.compile(optimizer="adam", metrics=["accuracy"])
     epochs = {"plain_fit": lambda: plain.fit(plain_data, epochs=1, verbose=0),
               "distiller_cached_logits": lambda: distiller.fit(data, epochs=1, verbose=0)}

@@ -27,7 +27,7 @@ from tfkd._keras import keras, set_seed
 from tfkd.benchmark import tfidf_baseline
 from tfkd.benchmark.machine import machine_info
 from tfkd.teachers import fine_tuned_teacher
-from results_io import write_results
+from tfkd.benchmark import write_results
 
 HERE = pathlib.Path(__file__).resolve().parent
 BATCH_SIZE, SEQUENCE_LENGTH, VOCABULARY_SIZE = 64, 64, 8000

@@ -1,8 +1,9 @@
 """Benchmark: every zoo student as int8 TFLite for a microcontroller, on MR (issue 5).
 
-Each student is distilled with the best recipe of `distill_students.py`
-(teacher logits, augmented transfer set, embeddings seeded from the
-teacher; seed 0), then converted to float32 and full-int8 TFLite. Reported
+Each student is distilled as `distill_students.py`'s `distilled+aug+emb`
+(teacher logits, 3 augmented variants per training sentence in
+`tfkd.distill.TransferSet`, embeddings seeded from the teacher,
+`tfkd.distill.train_student` for at most 4 epochs; seed 0), then converted to float32 and full-int8 TFLite. Reported
 on MR's 1,015 test sentences: Keras float accuracy, LiteRT float32 and int8
 accuracy, TFLM int8 accuracy and its top-1 agreement with LiteRT, file
 (flash) bytes and the TFLM tensor arena measured by the recording
@@ -14,17 +15,21 @@ Cortex-M4-class budget (<= 256 KB flash, <= 64 KB arena): a 5,000- or
 """
 
 import argparse
+import pathlib
 import time
-import types
 
 import numpy as np
 
 import tfkd
+from tfkd._keras import set_seed
+from tfkd.benchmark import write_results
 from tfkd.benchmark.machine import machine_info
 from tfkd.convert import MicroModel, verify_conversion
+from tfkd.distill import TransferSet, train_student
+from tfkd.teachers import fine_tuned_teacher
 
-from distill_students import HERE, prepare, train
-from results_io import write_results
+HERE = pathlib.Path(__file__).resolve().parent
+BATCH_SIZE, SEQUENCE_LENGTH, EPOCHS = 64, 64, 4
 
 CONFIGS = {  # name: (architecture, vocabulary size, builder settings)
     "average_embedding": ("average_embedding", 8000, {}),
@@ -44,24 +49,30 @@ def main():
     parser.add_argument("--quick", action="store_true", help="cnn_micro_v5000 only, 1 epoch, 1 copy: a smoke run")
     parser.add_argument("--output", default=str(HERE / "results" / "micro_students.json"))
     args = parser.parse_args()
-    settings = types.SimpleNamespace(epochs=1 if args.quick else 10, aug_epochs=1 if args.quick else 4)
     configs = ["cnn_micro_v5000"] if args.quick else args.configs
-    work = HERE / "runs" / "distill_students"
-    work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = {"settings": {"configs": configs, "seed": 0, "recipe": "distilled+aug+emb", "quick": args.quick,
                             "budgets": {"flash_bytes": FLASH_BUDGET, "arena_bytes": ARENA_BUDGET,
                                         "accuracy": ACCURACY_TARGET, "tflm_litert_agreement": AGREEMENT_TARGET}},
                "machine": machine_info(), "students": []}
-    inputs_by_vocabulary = {}
+    splits = tfkd.data.load("mr")
+    teacher = fine_tuned_teacher(splits, epochs=2)
+    # distill_students.py's transfer set: its cached logits are reused
+    transfer = TransferSet.build(splits, teacher, HERE / "runs" / "distill_students", copies=1 if args.quick else 3)
     for name in configs:
         architecture, vocabulary_size, student_settings = CONFIGS[name]
-        if vocabulary_size not in inputs_by_vocabulary:
-            inputs_by_vocabulary[vocabulary_size] = prepare(work, 1 if args.quick else 3, vocabulary_size)
-        inputs = inputs_by_vocabulary[vocabulary_size]
-        run = train(inputs, architecture, "distilled+aug+emb", 0, settings, **student_settings)
-        row = measure(name, run.pop("model"), inputs)
-        row.update({key: run[key] for key in ("epochs", "seconds", "parameters", "best_validation_accuracy")})
+        vectorizer = tfkd.data.TextVectorizer("word", vocabulary_size, SEQUENCE_LENGTH).fit(splits.train.texts)
+        set_seed(0)
+        start = time.perf_counter()
+        student = tfkd.students.build(architecture, vectorizer.vocabulary_length, SEQUENCE_LENGTH, 2,
+                                      **student_settings)
+        tfkd.students.transfer_embeddings(student, teacher.word_vectors(vectorizer.vocabulary))
+        history = train_student(student, transfer.dataset(vectorizer, transfer.transfer_splits, BATCH_SIZE, 0),
+                                transfer.dataset(vectorizer, ["validation"], BATCH_SIZE), 1 if args.quick else EPOCHS)
+        row = measure(name, student, transfer, vectorizer)
+        row.update(epochs=len(history.history["loss"]), seconds=round(time.perf_counter() - start, 1),
+                   parameters=int(student.count_params()),
+                   best_validation_accuracy=float(max(history.history["val_accuracy"])))
         results["students"].append(row)
         print(f"{name:>17}: int8 {row['int8_accuracy']:.2%}, TFLM {row['tflm_accuracy']:.2%}, "
               f"flash {row['flash_bytes']:,} B, arena {row['arena_bytes']:,} B", flush=True)
@@ -71,9 +82,9 @@ def main():
     print(markdown(results))
 
 
-def measure(name, student, inputs):
-    ids, labels = inputs["ids"], inputs["labels"]["test"]
-    test = ids["test"]
+def measure(name, student, transfer, vectorizer):
+    ids = {split: vectorizer(transfer.texts[split]) for split in ("train", "validation", "test")}
+    test, labels = ids["test"], transfer.labels["test"]
     float_model = tfkd.convert(student, "float32")
     int8_model = tfkd.convert(student, "int8", ids["train"], num_samples=500)
     micro = MicroModel(int8_model)
@@ -90,7 +101,7 @@ def measure(name, student, inputs):
            "int8_accuracy": accuracy["int8"], "tflm_accuracy": accuracy["tflm"],
            "tflm_litert_agreement": float(np.mean(tflm_int8.argmax(-1) == litert_int8.argmax(-1))),
            "float_bytes": len(float_model), "flash_bytes": micro.flash_bytes, "arena_bytes": micro.arena_bytes(),
-           "verification": verification, "vocabulary": inputs["vocabulary"],
+           "verification": verification, "vocabulary": vectorizer.vocabulary_length,
            "embedding_dim": int(student.get_layer("embedding").output_dim)}
     row["within_budget"] = bool(row["flash_bytes"] <= FLASH_BUDGET and row["arena_bytes"] <= ARENA_BUDGET
                                 and row["int8_accuracy"] >= ACCURACY_TARGET

@@ -30,7 +30,7 @@ from tfkd.benchmark.machine import machine_info
 from tfkd.convert import MicroModel, verify_conversion
 from tfkd.distill import MultiTeacher
 
-from results_io import write_results
+from tfkd.benchmark import write_results
 
 HERE = pathlib.Path(__file__).resolve().parent
 SEED, TEMPERATURE = 0, 2.0

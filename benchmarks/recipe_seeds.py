@@ -29,7 +29,7 @@ import time
 
 import tfkd
 from tfkd.benchmark.machine import machine_info
-from results_io import write_results
+from tfkd.benchmark import write_results
 
 HERE = pathlib.Path(__file__).resolve().parent
 COLUMNS = (  # (title, key in a seed's row, format)

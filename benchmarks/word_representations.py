@@ -12,7 +12,8 @@ float32 and full-integer int8 .tflite files and measured in LiteRT on MR's
   (learned from the training set, x 32), hashed words (`kind="hashed"`,
   4,000 and 1,000 buckets, x 32: no vocabulary file);
 - from the trained 8,000 x 32 student, each followed by one fine-tuning
-  epoch (Adam 3e-4, same logits; the control row is that epoch alone):
+  epoch (Adam 3e-4, same logits, `tfkd.distill.train_student` keeping the
+  best validation epoch; the control row is that epoch alone):
   vocabulary pruned to the 2,000 and 1,000
   most frequent words (`prune_vocabulary`), the table factorised to rank 8
   (`low_rank`), the table alone pruned to 75% zeros (`prune(layers=...)`,
@@ -26,6 +27,7 @@ for low rank, its projection), "non-zero" of those.
 """
 
 import argparse
+import pathlib
 import time
 
 import numpy as np
@@ -33,10 +35,14 @@ import numpy as np
 import tfkd
 from tfkd._keras import keras, set_seed
 from tfkd.benchmark.machine import machine_info
+from tfkd.benchmark import write_results
 from tfkd.compress import compression_report, low_rank, prune_vocabulary, pruning_callbacks, strip_pruning
+from tfkd.compress.pruning import pruning_steps
+from tfkd.distill import TransferSet, train_student
+from tfkd.teachers import fine_tuned_teacher
 
-from distill_students import BATCH_SIZE, HERE, SEQUENCE_LENGTH, prepare
-from results_io import write_results
+HERE = pathlib.Path(__file__).resolve().parent
+BATCH_SIZE, SEQUENCE_LENGTH = 64, 64
 
 SEED = 0
 SPLITS = ("train", "validation", "test")
@@ -50,12 +56,13 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.epochs = 1
-    work = HERE / "runs" / "distill_students"
-    work.mkdir(parents=True, exist_ok=True)
-    inputs = prepare(work, copies=3)
-    rows = []
-    base, base_vectorizer = None, inputs["vectorizer"]
-    for name, vectorizer, dim in trained_variants(inputs):
+    splits = tfkd.data.load("mr")
+    teacher = fine_tuned_teacher(splits, epochs=2)
+    # the labelled splits' logits of distill_students.py, reused from its cache
+    inputs = TransferSet.build(splits, teacher, HERE / "runs" / "distill_students")
+    base_vectorizer = tfkd.data.TextVectorizer("word", 8000, SEQUENCE_LENGTH).fit(splits.train.texts)
+    rows, base = [], None
+    for name, vectorizer, dim in trained_variants(inputs, base_vectorizer):
         start = time.perf_counter()
         model = distilled(inputs, vectorizer, dim, args.epochs)
         rows.append(measure(name, model, vectorizer, inputs, time.perf_counter() - start))
@@ -67,16 +74,17 @@ def main():
         rows.append(measure(name, model, vectorizer, inputs, time.perf_counter() - start))
     results = {"settings": {**vars(args), "seed": SEED, "batch_size": BATCH_SIZE, "sequence_length": SEQUENCE_LENGTH,
                             "alpha": 0.1, "temperature": 3.0, "student": "cnn"},
-               "machine": machine_info(), "teacher": inputs["teacher_info"], "rows": rows}
+               "machine": machine_info(), "teacher": {**teacher.info, "test_accuracy": inputs.teacher_accuracy()},
+               "rows": rows}
     write_results(args.output, results, markdown(results))
     print(markdown(results))
 
 
-def trained_variants(inputs):
-    texts = inputs["texts"]["train"]
+def trained_variants(inputs, vectorizer):
+    texts = inputs.texts["train"]
     return [
-        ("words 8000 x 32 (default)", inputs["vectorizer"], 32),
-        ("words 8000 x 16", inputs["vectorizer"], 16),
+        ("words 8000 x 32 (default)", vectorizer, 32),
+        ("words 8000 x 16", vectorizer, 16),
         ("WordPiece x 32", tfkd.data.TextVectorizer("wordpiece", 8000, SEQUENCE_LENGTH).fit(texts), 32),
         ("hashed 4000 x 32", tfkd.data.TextVectorizer("hashed", 4000, SEQUENCE_LENGTH), 32),
         ("hashed 1000 x 32", tfkd.data.TextVectorizer("hashed", 1000, SEQUENCE_LENGTH), 32),
@@ -84,7 +92,7 @@ def trained_variants(inputs):
 
 
 def derived_variants(inputs, vectorizer):
-    train_texts = inputs["texts"]["train"]
+    train_texts = inputs.texts["train"]
 
     def vocabulary(keep):
         def derive(model):
@@ -99,7 +107,9 @@ def derived_variants(inputs, vectorizer):
     def pruned_table(model):
         steps = int(np.ceil(len(train_texts) / BATCH_SIZE))
         wrapped = tfkd.prune(_copy(model), 0.75, steps_per_epoch=steps, epochs=2, layers=["embedding"])
-        return strip_pruning(fine_tuned(wrapped, inputs, vectorizer, epochs=2, callbacks=pruning_callbacks())), vectorizer
+        _, end_step, _ = pruning_steps(0, None, None, steps, 2)
+        return strip_pruning(fine_tuned(wrapped, inputs, vectorizer, epochs=2, callbacks=pruning_callbacks(),
+                                        start_from_epoch=-(-end_step // steps) - 1)), vectorizer
 
     def control(model):  # the same extra epoch, nothing removed: what the epoch alone is worth
         return fine_tuned(_copy(model), inputs, vectorizer), vectorizer
@@ -116,35 +126,28 @@ def _copy(model):
 
 
 def _data(inputs, vectorizer, split, shuffle=False):
-    ids = vectorizer(inputs["texts"][split])
-    return tfkd.logits_dataset(ids, inputs["labels"][split], inputs["logits"][split], BATCH_SIZE, shuffle=shuffle,
-                               seed=SEED)
+    return inputs.dataset(vectorizer, [split], BATCH_SIZE, shuffle_seed=SEED if shuffle else None)
 
 
 def distilled(inputs, vectorizer, dim, epochs):
     set_seed(SEED)
     student = tfkd.students.build("cnn", vectorizer.vocabulary_length, SEQUENCE_LENGTH, 2, embedding_dim=dim)
-    distiller = tfkd.Distiller(student, None, alpha=0.1, temperature=3.0)
-    distiller.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    distiller.fit(_data(inputs, vectorizer, "train", shuffle=True), validation_data=_data(inputs, vectorizer,
-                                                                                          "validation"),
-                  epochs=epochs, callbacks=[stop], verbose=0)
+    train_student(student, _data(inputs, vectorizer, "train", shuffle=True), _data(inputs, vectorizer, "validation"),
+                  epochs)
     return student
 
 
-def fine_tuned(model, inputs, vectorizer, epochs=1, callbacks=()):
+def fine_tuned(model, inputs, vectorizer, epochs=1, callbacks=(), start_from_epoch=0):
+    """`epochs` more epochs at Adam 3e-4; the best validation epoch (from `start_from_epoch`) is kept."""
     set_seed(SEED)
-    distiller = tfkd.Distiller(model, None, alpha=0.1, temperature=3.0)
-    distiller.compile(optimizer=keras.optimizers.Adam(3e-4), metrics=["accuracy"])
-    distiller.fit(_data(inputs, vectorizer, "train", shuffle=True), epochs=epochs, callbacks=list(callbacks),
-                  verbose=0)
+    train_student(model, _data(inputs, vectorizer, "train", shuffle=True), _data(inputs, vectorizer, "validation"),
+                  epochs, 3e-4, patience=epochs, callbacks=callbacks, start_from_epoch=start_from_epoch)
     return model
 
 
 def measure(name, model, vectorizer, inputs, seconds):
-    ids = {split: vectorizer(inputs["texts"][split]) for split in SPLITS}
-    labels = inputs["labels"]["test"]
+    ids = {split: vectorizer(inputs.texts[split]) for split in SPLITS}
+    labels = inputs.labels["test"]
     files = {"float32": tfkd.convert(model, "float32"),
              "int8": tfkd.convert(model, "int8", ids["train"], num_samples=500)}
     table = [weight.numpy() for weight in model.get_layer("embedding").weights]

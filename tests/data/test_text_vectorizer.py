@@ -138,3 +138,12 @@ def test_mediapipe_kind_refuses_stopwords_and_round_trips_through_save(tmp_path)
     vectorizer = tfkd.data.TextVectorizer("mediapipe", 50, 6).fit(["a good film", "a bad film"])
     reloaded = tfkd.data.TextVectorizer.load(vectorizer.save(tmp_path / "tokenizer"))
     np.testing.assert_array_equal(reloaded(["A good film"]), vectorizer(["A good film"]))
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece", "mediapipe"])
+@pytest.mark.parametrize("texts", [[""], ["", "   ", "\n"]], ids=["one empty", "all blank"])
+def test_a_vocabulary_is_not_learned_from_empty_texts(kind, texts):
+    # WordPiece's trainer raised a bare StopIteration; the word kinds learned a vocabulary of reserved tokens.
+    with pytest.raises(ValueError, match=rf"all {len(texts)} of `texts` are empty or whitespace; a {kind} vocabulary"):
+        TextVectorizer(kind, 100, 16).fit(texts)
+    assert TextVectorizer("hashed", 100, 16).fit(texts)(texts).shape == (len(texts), 16)  # hashing learns nothing

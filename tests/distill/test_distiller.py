@@ -319,3 +319,34 @@ def test_every_save_format_reloads_as_a_distiller_with_the_same_predictions(stud
     np.testing.assert_allclose(reloaded.predict(ids, verbose=0), distiller.predict(ids, verbose=0), atol=1e-6)
     if filename.endswith(".keras"):  # compiled again, with the optimizer's state: training goes on
         assert int(reloaded.optimizer.iterations) == int(distiller.optimizer.iterations) == 4
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array(["neg", "pos"] * 128), r"received string labels: map each class name to its id first"),
+    (np.eye(2, dtype="float32")[np.arange(256) % 2], r"of shape \[batch\]; received labels of shape \[(None|256), 2\] "
+                                                     r"\(one-hot or probabilities\?\): pass y.argmax\(-1\)"),
+], ids=["class names", "one-hot rows"])
+@pytest.mark.parametrize("as_dataset", [True, False], ids=["dataset", "arrays"])
+def test_labels_the_hard_loss_would_misread_are_refused_before_training(student, token_data, labels, message,
+                                                                       as_dataset):
+    ids, _, logits = token_data
+    if as_dataset:
+        distiller = tfkd.Distiller(student, None)
+        data = (tf.data.Dataset.from_tensor_slices((ids, labels, logits)).batch(32),)
+    else:  # arrays need a teacher (the logits would ride in x)
+        distiller = tfkd.Distiller(student, tfkd.students.build("cnn", 50, 16, 2))
+        data = (ids, labels)
+    distiller.compile(optimizer="adam", metrics=["accuracy"])
+    before = [weight.copy() for weight in student.get_weights()]
+    with pytest.raises(ValueError, match=rf"labels `y` must be integer class ids.*{message}"):
+        distiller.fit(*data, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, student.get_weights()))
+
+
+def test_bad_validation_labels_are_refused_too(student, token_data):
+    ids, labels, logits = token_data
+    distiller = tfkd.Distiller(student, None)
+    distiller.compile(optimizer="adam")
+    one_hot = tfkd.logits_dataset(ids, np.eye(2, dtype="float32")[labels], logits, 32)
+    with pytest.raises(ValueError, match=r"received labels of shape \[None, 2\]"):
+        distiller.fit(tfkd.logits_dataset(ids, labels, logits, 32), validation_data=one_hot, verbose=0)

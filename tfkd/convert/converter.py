@@ -7,6 +7,7 @@ import numpy as np
 
 from tfkd._checks import check_integer
 from tfkd._keras import CONVERTER_NOISE, START_UP_NOISE, filtered_stderr, import_optional, keras, tf
+from tfkd.convert.tflite_model import mark_safe
 from tfkd.data.cache import write_bytes_atomic
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
@@ -90,6 +91,7 @@ def convert(model, mode="int8", representative_data=None, num_samples=200, outpu
         flatbuffer = _all_int8(flatbuffer, converter, attempts=INT8_ATTEMPTS if _recurrent_layers(model) else 1)
     if strip_names:
         flatbuffer = strip_tensor_names(flatbuffer)
+    mark_safe(flatbuffer)
     if output_path is not None:
         write_bytes_atomic(output_path, flatbuffer, overwrite=overwrite)
     return flatbuffer

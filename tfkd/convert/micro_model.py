@@ -184,7 +184,9 @@ class MicroModel:
         with tempfile.TemporaryDirectory() as folder:
             model = pathlib.Path(folder) / "model.tflite"
             model.write_bytes(self.content)
-            inputs = len(TFLiteModel(self.content, use_xnnpack=False).input_details)
+            # LiteRT counts the inputs (its own crash probe names the file, when there is one)
+            source = self.content if isinstance(self.path, str) else self.path
+            inputs = len(TFLiteModel(source, use_xnnpack=False).input_details)
             result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size), str(inputs)],
                                     capture_output=True, text=True, timeout=600, check=False)
         if result.returncode < 0:

@@ -1,12 +1,36 @@
 """`TFLiteModel`: a .tflite file run in the LiteRT interpreter, batch by batch."""
 
+import hashlib
 import pathlib
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 
 from tfkd._keras import CONVERTER_NOISE, START_UP_NOISE, filtered_stderr, import_optional
 
 TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier at bytes 4..8
+PROBE_TIMEOUT_SECONDS = 120
+# Run by `_probe` in a child process: load, allocate, run once on zeros. A Python error exits 1 (the
+# parent's own attempt reports it, with its message); only a crash or a hang is the probe's business.
+_PROBE = """
+import sys
+import numpy as np
+from ai_edge_litert import interpreter as litert
+resolver = (litert.OpResolverType.AUTO if sys.argv[2] == "xnnpack"
+            else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+try:
+    interpreter = litert.Interpreter(model_path=sys.argv[1], experimental_op_resolver_type=resolver)
+    interpreter.allocate_tensors()
+    for detail in interpreter.get_input_details():
+        interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+    interpreter.invoke()
+except Exception:
+    sys.exit(1)
+"""
+# (sha256, resolver) of flatbuffers this process may run in-process: written by `tfkd.convert`, or probed.
+_SAFE = set()
 
 
 class TFLiteModel:
@@ -20,21 +44,31 @@ class TFLiteModel:
         num_threads: int, interpreter threads. Default 1.
         use_xnnpack: bool, apply the XNNPACK delegate. Default True.
 
+    A flatbuffer that `tfkd.convert` did not just write is first loaded and
+    run once in a child process: LiteRT ends the process (SIGSEGV) on some
+    damaged files instead of raising, and that crash becomes a ValueError
+    here (about half a second, once per file and resolver).
+
     Raises:
         FileNotFoundError: the path does not exist.
-        ValueError: the content is not a TFLite flatbuffer (the path is named).
+        ValueError: the content is not a TFLite flatbuffer, or crashes or
+            hangs the interpreter (the path is named).
     """
 
     def __init__(self, model, num_threads=1, use_xnnpack=True):
         self.path, content = _read(model)
         self.size_bytes = len(content)
+        _probe(content, self.path, "xnnpack" if use_xnnpack else "builtin")
         litert = import_optional("ai_edge_litert.interpreter", "ai-edge-litert")
         resolver = (litert.OpResolverType.AUTO if use_xnnpack
                     else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         with filtered_stderr(START_UP_NOISE + CONVERTER_NOISE):  # "INFO: Created TensorFlow Lite XNNPACK delegate"
-            self.interpreter = litert.Interpreter(model_content=content, num_threads=num_threads,
-                                                  experimental_op_resolver_type=resolver)
-            self.interpreter.allocate_tensors()
+            try:
+                self.interpreter = litert.Interpreter(model_content=content, num_threads=num_threads,
+                                                      experimental_op_resolver_type=resolver)
+                self.interpreter.allocate_tensors()
+            except (RuntimeError, ValueError) as error:
+                raise ValueError(f"LiteRT cannot load {self.path}: {error}") from error
         self.input_details = self.interpreter.get_input_details()
         self.output_details = self.interpreter.get_output_details()
 
@@ -71,6 +105,32 @@ class TFLiteModel:
     def input_shapes(self):
         """Input name -> (shape, dtype) as stored in the file."""
         return {detail["name"]: (tuple(detail["shape"]), np.dtype(detail["dtype"])) for detail in self.input_details}
+
+
+def mark_safe(flatbuffer):
+    """Records that tfkd wrote `flatbuffer` itself: `TFLiteModel` runs it without the child-process probe."""
+    digest = hashlib.sha256(flatbuffer).hexdigest()
+    _SAFE.update({(digest, "xnnpack"), (digest, "builtin")})
+
+
+def _probe(content, path, resolver):
+    """Runs `content` once in a child process unless it is known safe; a crash or hang raises ValueError."""
+    key = (hashlib.sha256(content).hexdigest(), resolver)
+    if key in _SAFE:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        model = pathlib.Path(folder) / "model.tflite"
+        model.write_bytes(content)
+        try:
+            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), resolver], capture_output=True,
+                                    timeout=PROBE_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"{path}: the LiteRT interpreter did not finish one inference within "
+                             f"{PROBE_TIMEOUT_SECONDS} s; the file is damaged or not a model LiteRT can run") from None
+    if result.returncode < 0:
+        raise ValueError(f"{path} crashes the LiteRT interpreter (signal {-result.returncode}) when loaded and run "
+                         "once: the file is damaged (truncated, bit flips) or was not written by a TFLite converter")
+    _SAFE.add(key)
 
 
 def _read(model):

@@ -89,6 +89,9 @@ class TextVectorizer:
             raise ValueError("`texts` is empty; the vocabulary needs at least one training text")
         if self.kind == "hashed":
             return self
+        if not any(text.strip() for text in texts):
+            raise ValueError(f"all {len(texts)} of `texts` are empty or whitespace; a {self.kind} vocabulary is "
+                             "learned from words, so fit on texts that have some")
         if self.kind in ("word", "mediapipe"):
             counts = collections.Counter(token for text in texts for token in self._tokens(text))
             # Ties broken alphabetically so the vocabulary does not depend on text order.

@@ -13,6 +13,8 @@ as they always were, so their numbers did not change.
 import copy
 import math
 
+import numpy as np
+
 from tfkd._keras import is_keras3, keras, keras3, tf
 from tfkd.distill import losses
 from tfkd.distill.entropy_regularization import EntropyRegularization
@@ -23,6 +25,34 @@ from tfkd.distill.multi_teacher import MultiTeacher
 STUDENT_KEY, TEACHER_KEY = "student", "teacher"
 TERMS = (LogitsDistillation, FeatureDistillation, EntropyRegularization)
 DEFAULT_ALPHA, DEFAULT_TEMPERATURE = 0.1, 3.0
+
+
+def _check_labels(data, y=None):
+    """Refuses labels the hard loss would misread (strings, one-hot rows) before Keras traces a step.
+
+    `data`: what `fit` got as `x` or `validation_data` (a dataset of tuples,
+    or a tuple); `y`: its labels when given apart. Anything else is left to Keras.
+    """
+    if isinstance(data, tf.data.Dataset):
+        spec = data.element_spec
+        y = spec[1] if isinstance(spec, tuple) and len(spec) > 1 else None
+    elif y is None and isinstance(data, tuple) and len(data) > 1:
+        y = data[1]
+    if y is None or isinstance(y, dict) or not hasattr(y, "dtype") and not isinstance(y, (list, tuple)):
+        return
+    if not hasattr(y, "dtype"):
+        y = np.asarray(y)
+    dtype = tf.string if getattr(y.dtype, "kind", "") in ("U", "S", "O") else tf.as_dtype(y.dtype)
+    if dtype == tf.string:
+        raise ValueError("labels `y` must be integer class ids; received string labels: map each class name to "
+                         "its id first (tfkd.data.load returns ids and the names in `class_names`)")
+    shape = tf.TensorShape(y.shape)
+    if not (dtype.is_integer or dtype.is_floating or dtype.is_bool):
+        raise ValueError(f"labels `y` must be integer class ids; received labels of dtype {dtype.name}")
+    if shape.rank is not None and shape.rank >= 2 and (shape[-1] is None or shape[-1] > 1):
+        raise ValueError(f"labels `y` must be integer class ids of shape [batch]; received labels of shape "
+                         f"{shape.as_list()} (one-hot or probabilities?): pass y.argmax(-1), and soft targets as "
+                         "teacher logits")
 
 
 class _Untracked:
@@ -284,6 +314,8 @@ class Distillation:
             kwargs.setdefault("shuffle", False)  # a dataset brings its own order; Keras 3 warns otherwise
         if not any(isinstance(callback, StopOnNaNLoss) for callback in callbacks):
             callbacks.append(self._stop_on_nan_class())
+        _check_labels(args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y"))
+        _check_labels(kwargs.get("validation_data"))
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def train_step(self, data):

@@ -28,7 +28,7 @@ from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
 from tfkd.data import TextAugmenter, TextVectorizer, load, transfer_texts
 from tfkd.data.cache import atomic_path, cache_dir, write_bytes_atomic
-from tfkd.distill import Distiller, cache_teacher_logits, logits_dataset
+from tfkd.distill import cache_teacher_logits, logits_dataset, train_student
 from tfkd.distill.teacher_logits import load_teacher_logits, text_keys
 from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS, TRANSFER_SET_TEXTS, PipelineConfig,
                                            derived_copies, derived_length, derived_teacher_epochs)
@@ -265,12 +265,6 @@ def _vectorizer(run):
     return vectorizer
 
 
-def _distiller(student, config, learning_rate):
-    distiller = Distiller(student, teacher=None, alpha=config.alpha, temperature=config.temperature)
-    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
-    return distiller
-
-
 def _teacher(run):
     """Fine-tunes the teacher (cached outside the run, keyed by data and settings) or loads a saved one."""
     config, splits = run.config, run.outputs["data"]
@@ -437,20 +431,22 @@ def _distilled_student(run):
     if config.embedding_init == "teacher":
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
-    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=2, mode="max", restore_best_weights=True)
-    _fit(run, "distill", student, _distillation_data(run), config.distill_epochs, config.learning_rate, [stop])
+    _fit(run, "distill", student, _distillation_data(run), config.distill_epochs, config.learning_rate, patience=2)
     _save_atomic(student, path)
     return student
 
 
-def _fit(run, stage, model, data, epochs, learning_rate, callbacks=()):
-    """Distills into `model` with every-epoch checkpoints: an interrupted fit resumes at its last epoch."""
+def _fit(run, stage, model, data, epochs, learning_rate, callbacks=(), **best_epoch):
+    """`train_student` with every-epoch checkpoints: an interrupted fit resumes at its last epoch.
+
+    `best_epoch`: `patience` and `start_from_epoch` of the best-epoch keeping.
+    """
     backup = run.path(f"checkpoints/{stage}")
     if backup.is_dir() and any(backup.iterdir()):
         run.log(f"   resuming {stage} from its last checkpoint")
     callbacks = [keras.callbacks.BackupAndRestore(str(backup))] + run.callbacks + list(callbacks)
-    _distiller(model, run.config, learning_rate).fit(data["train"], validation_data=data["validation"],
-                                                     epochs=epochs, callbacks=callbacks, verbose=keras_verbosity())
+    train_student(model, data["train"], data["validation"], epochs, learning_rate, run.config.alpha,
+                  run.config.temperature, callbacks=callbacks, verbose=keras_verbosity(), **best_epoch)
     for folder in (backup, backup.parent):  # BackupAndRestore empties its folder at the end of a fit
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -474,10 +470,8 @@ def _pruned_student(run):
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
     _, end_step, _ = pruning_steps(0, None, None, steps, config.prune_epochs)
     # Epochs before the schedule reaches its target score a denser model: they cannot be the one kept.
-    best = keras.callbacks.EarlyStopping("val_accuracy", patience=config.prune_epochs, mode="max",
-                                         restore_best_weights=True, start_from_epoch=-(-end_step // steps) - 1)
-    _fit(run, "prune", wrapped, data, config.prune_epochs, config.compress_learning_rate,
-         pruning_callbacks() + [best])
+    _fit(run, "prune", wrapped, data, config.prune_epochs, config.compress_learning_rate, pruning_callbacks(),
+         patience=config.prune_epochs, start_from_epoch=-(-end_step // steps) - 1)
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
@@ -499,9 +493,8 @@ def _quantization_aware_student(run):
     if saved is not None:
         return saved
     quantized = build()
-    best = keras.callbacks.EarlyStopping("val_accuracy", patience=run.config.qat_epochs, mode="max",
-                                         restore_best_weights=True)
-    _fit(run, "qat", quantized, run.data, run.config.qat_epochs, run.config.compress_learning_rate, [best])
+    _fit(run, "qat", quantized, run.data, run.config.qat_epochs, run.config.compress_learning_rate,
+         patience=run.config.qat_epochs)
     _save_atomic(quantized, path, weights_only=True)
     return quantized
 

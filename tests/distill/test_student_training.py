@@ -1,0 +1,80 @@
+"""tfkd.distill.train_student: the one training loop, keeping the best validation epoch."""
+
+import numpy as np
+import pytest
+
+import tfkd
+from tfkd._keras import keras
+
+from tests.conftest import NUM_CLASSES, SEQUENCE_LENGTH, VOCABULARY_SIZE
+
+
+class _WeightsPerEpoch(keras.callbacks.Callback):
+    """The student's weights and validation accuracy at the end of every epoch."""
+
+    def __init__(self, student):
+        super().__init__()
+        self.student, self.weights, self.accuracies = student, [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([value.copy() for value in self.student.get_weights()])
+        self.accuracies.append(logs["val_accuracy"])
+
+
+def _same(weights_a, weights_b):
+    return all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
+
+
+@pytest.fixture
+def falling_validation(token_data):
+    """Training pushes every example to class 0; every validation label is 1, so no epoch beats the first."""
+    ids, _, _ = token_data
+    zeros = np.zeros(len(ids), "int32")
+    towards_zero = np.tile(np.array([[4.0, -4.0]], "float32"), (len(ids), 1))
+    train = tfkd.logits_dataset(ids, zeros, towards_zero, batch_size=32)
+    validation = tfkd.logits_dataset(ids, np.ones(len(ids), "int32"), -towards_zero, batch_size=32)
+    return train, validation
+
+
+@pytest.mark.parametrize("start_from_epoch", [0, 2], ids=["from the first epoch", "from the third"])
+def test_the_best_validation_epoch_is_kept_not_the_last(student, falling_validation, start_from_epoch):
+    recorder = _WeightsPerEpoch(student)
+    history = tfkd.distill.train_student(student, *falling_validation, epochs=4, learning_rate=1e-2, patience=4,
+                                         start_from_epoch=start_from_epoch, callbacks=[recorder])
+    assert len(history.history["loss"]) == 4
+    # Ties keep the earliest epoch: the first one allowed, whose weights differ from the last epoch's.
+    assert _same(student.get_weights(), recorder.weights[start_from_epoch])
+    assert not _same(student.get_weights(), recorder.weights[-1])
+
+
+def test_it_learns_and_stops_when_validation_stops_improving(student, token_data):
+    ids, labels, logits = token_data
+    data = tfkd.logits_dataset(ids, labels, logits, batch_size=32, shuffle=True, seed=0)
+    before = student.predict(ids, verbose=0).argmax(-1)
+    history = tfkd.distill.train_student(student, data, data, epochs=30, learning_rate=1e-2, patience=1)
+    after = student.predict(ids, verbose=0).argmax(-1)
+    assert np.mean(after == labels) > max(np.mean(before == labels), 0.9)
+    assert len(history.history["loss"]) < 30  # validation accuracy reaches its ceiling long before
+
+
+@pytest.mark.parametrize("key, value, allowed", [
+    ("epochs", 0, ">= 1"), ("patience", 0, ">= 1"), ("start_from_epoch", -1, ">= 0"), ("epochs", 2.5, ">= 1")])
+def test_out_of_range_counts_are_refused_by_name(student, token_data, key, value, allowed):
+    ids, labels, logits = token_data
+    data = tfkd.logits_dataset(ids, labels, logits)
+    settings = {"epochs": 1, key: value}
+    with pytest.raises(ValueError, match=rf"`{key}` must be an integer {allowed}; received {key}={value}"):
+        tfkd.distill.train_student(student, data, data, **settings)
+
+
+def test_the_distiller_settings_reach_the_loss(token_data):
+    # alpha=1 is the hard loss alone: teacher logits that disagree with the labels change nothing.
+    ids, labels, logits = token_data
+    results = []
+    for teacher_logits in (logits, -logits):
+        keras.utils.set_random_seed(0)
+        model = tfkd.students.build("cnn", VOCABULARY_SIZE, SEQUENCE_LENGTH, NUM_CLASSES)
+        data = tfkd.logits_dataset(ids, labels, teacher_logits, batch_size=32)
+        tfkd.distill.train_student(model, data, data, epochs=1, alpha=1.0)
+        results.append(model.get_weights())
+    assert _same(*results)
