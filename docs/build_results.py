@@ -35,6 +35,8 @@ BENCHMARKS = {
     "distill_target_rerun": "The same command on another machine, with a teacher fine-tuned anew.",
     "distill_target_copies40": "The 96-unit BiLSTM, 40 variants per sentence, word ids, float Keras "
                                "(the fourth command in `benchmarks/distill_students.py`).",
+    "teacher_labelling": "How fast the teacher labels transfer texts: length-bucketed batches against padded ones "
+                         "(`python benchmarks/teacher_labelling.py`).",
     "compress_students": "Every compression method on the distilled CNN and BiLSTM "
                          "(`python benchmarks/compress_students.py`).",
     "micro_students": "Every zoo student as int8 for TFLite Micro (`python benchmarks/micro_students.py`).",
@@ -59,7 +61,8 @@ def main():
     args = parser.parse_args()
     pages = {PAGE: results_page(), README: readme_with_table(README.read_text(encoding="utf-8"))}
     if args.check:
-        stale = [str(path.relative_to(ROOT)) for path, text in pages.items() if path.read_text(encoding="utf-8") != text]
+        stale = [str(path.relative_to(ROOT)) for path, text in pages.items()
+                 if path.read_text(encoding="utf-8") != text]
         if stale:
             print(f"out of date: {', '.join(stale)}; run python docs/build_results.py", file=sys.stderr)
             return 1

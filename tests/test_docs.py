@@ -164,7 +164,8 @@ def test_the_readme_python_example_runs_on_tiny_settings(small_dataset, tmp_path
     (block,) = _blocks(ROOT / "README.md", "python")
     monkeypatch.chdir(tmp_path)
     block = _tiny(block, [('tfkd.data.load("mr")', f"tfkd.data.load({small_dataset!r})"),
-                          ("fine_tuned_teacher(splits, epochs=1)", "fine_tuned_teacher(splits, epochs=1, sequence_length=16)"),
+                          ("fine_tuned_teacher(splits, epochs=1)",
+                           "fine_tuned_teacher(splits, epochs=1, sequence_length=16)"),
                           ("8000, 64)", "200, 16)"), ("vocabulary_length, 64,", "vocabulary_length, 16,"),
                           ("epochs=10)", "epochs=2)")])
     namespace = _run(block, ROOT / "README.md")

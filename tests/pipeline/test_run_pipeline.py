@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tfkd
-from tfkd._keras import keras
+from tfkd._keras import keras, tf
 import tfkd.cli
 from tfkd.pipeline.run_pipeline import STAGES, VERBS, RunDirectoryLocked
 from tests.conftest import SMALL
@@ -242,7 +242,50 @@ def test_a_teacher_known_only_by_a_logits_file_from_another_framework(small_data
     assert report["comparison"]["smaller_than_teacher"] is None
     text = (tmp_path / "run" / "report.md").read_text()
     assert f"| teacher (logits file teacher.npz) | {teacher_accuracy:.2%} |" in text
-    assert "The teacher is a logits file: there is no teacher .tflite to compare with." in text
+    assert "there is no teacher .tflite to compare with." in text
+
+
+def _saved_keras3_teacher(splits, path):
+    """A Keras 3 model from raw strings to logits, fitted on the labels and saved: a teacher made elsewhere."""
+    keras3 = tfkd._keras.keras3()
+    words = keras3.layers.TextVectorization(max_tokens=200, output_sequence_length=16)
+    words.adapt(list(splits.train.texts))
+    inputs = keras3.Input(shape=(), dtype="string")
+    pooled = keras3.layers.GlobalAveragePooling1D()(keras3.layers.Embedding(200, 8)(words(inputs)))
+    model = keras3.Model(inputs, keras3.layers.Dense(splits.num_classes)(pooled))
+    model.compile("adam", keras3.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(tf.constant(list(splits.train.texts)), np.asarray(splits.train.labels), epochs=30, verbose=0)
+    model.save(path)
+    return model
+
+
+def test_a_saved_keras_model_teacher_labels_the_texts_as_it_is(small_dataset, tmp_path):
+    splits = tfkd.data.load(small_dataset)
+    model = _saved_keras3_teacher(splits, tmp_path / "sentiment.keras")
+    config = {"dataset": small_dataset, **SMALL, "transfer_copies": 1, "embedding_init": "random",
+              "targets": ["mobile"], "teacher_preset": str(tmp_path / "sentiment.keras")}
+    logs = []
+    results = tfkd.run_pipeline(config, tmp_path / "run", log=logs.append)
+    assert [result.name for result in results][0] == "student (cnn, float32)"
+    assert not (tmp_path / "run" / "teacher_float32.tflite").exists()
+    # the transfer texts carry this model's labels, and its test accuracy is the report's teacher row
+    with np.load(tmp_path / "run" / "teacher_logits_augmented.npz") as stored:
+        texts = tfkd.pipeline.texts_to_label(config)
+        augmented = [text for text in texts if text not in set(splits.train.texts + splits.validation.texts
+                                                                + splits.test.texts)]
+        np.testing.assert_allclose(stored["logits"], model.predict(tf.constant(augmented), verbose=0), atol=1e-4)
+    predictions = model.predict(tf.constant(list(splits.test.texts)), verbose=0).argmax(-1)
+    accuracy = float(np.mean(predictions == splits.test.labels))
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["teacher"]["test_accuracy"] == pytest.approx(accuracy)
+    assert f"| teacher (Keras model sentiment.keras) | {accuracy:.2%} |" in (tmp_path / "run" / "report.md").read_text()
+    assert any("used as it is (not fine-tuned)" in line for line in logs)
+
+
+def test_a_saved_keras_teacher_needs_random_embeddings(small_dataset, tmp_path):
+    with pytest.raises(ValueError, match=r"a saved Keras model has none \(teacher_preset='t.keras'\): use "
+                                         r"embedding_init: random"):
+        tfkd.PipelineConfig.from_dict({"teacher_preset": "t.keras"})
 
 
 def test_a_logits_file_missing_texts_is_named_before_any_training(small_dataset, tmp_path):

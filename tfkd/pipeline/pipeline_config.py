@@ -64,8 +64,10 @@ class PipelineConfig:
     teacher_seed: int = _setting(None, "teacher", "seeds the teacher's fine-tuning and the transfer texts' "
                                                   "variants; null: the value of 'seed'. Fixed, runs with other "
                                                   "seeds share one teacher and its logits (labelled once)")
-    teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline) or a "
-                                                        "keras-hub preset name or folder")
+    teacher_preset: str = _setting("minilm", "teacher", "'minilm' (bundled all-MiniLM-L6-v2, offline), a keras-hub "
+                                                        "preset name or folder, or a saved Keras model (.keras or "
+                                                        ".h5) that maps raw texts to logits: used as it is, not "
+                                                        "fine-tuned; needs embedding_init 'random'")
     teacher_logits: str = _setting(None, "teacher", "instead of a teacher model: an .npz file of a teacher's logits "
                                                   "written by any framework (arrays 'texts' and 'logits'; "
                                                   "tfkd.pipeline.texts_to_label lists the texts to label); no "
@@ -147,6 +149,10 @@ class PipelineConfig:
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
                              "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "
                              "embedding_init: random)")
+        if self.teacher_model_file and self.embedding_init == "teacher":
+            raise ValueError("config key 'embedding_init' 'teacher' takes word vectors from a keras-hub teacher; a "
+                             f"saved Keras model has none (teacher_preset={self.teacher_preset!r}): use "
+                             "embedding_init: random")
         if self.teacher_logits is not None:
             if not self.teacher_logits.lower().endswith(".npz"):
                 raise ValueError(f"config key 'teacher_logits' must be an .npz file; received {self.teacher_logits!r}")
@@ -263,12 +269,12 @@ class PipelineConfig:
         return pathlib.Path("tflite_models") / f"{pathlib.Path(self.dataset).stem}-{self.student}-{self.key}"
 
     def model_files(self):
-        """The run's .tflite files in benchmark order, each a `ModelFile`: teacher (none with `teacher_logits`),
+        """The run's .tflite files in benchmark order, each a `ModelFile`: teacher (when `teacher_converted`),
         float student, compressed ones."""
         teacher = "MiniLM" if self.teacher_preset == "minilm" else pathlib.Path(self.teacher_preset).name
         compressed = f"student pruned {self.target_sparsity:.0%}" if self.target_sparsity else "student"
         stem = "student_pruned" if self.target_sparsity else "student"
-        files = [] if self.teacher_logits else [
+        files = [] if not self.teacher_converted else [
             ModelFile("teacher_float32.tflite", f"teacher ({teacher}, float32)", "teacher", "teacher", "float32")]
         files += [ModelFile("student_float32.tflite", f"student ({self.student}, float32)", "student", "student",
                             "float32"),
@@ -278,6 +284,16 @@ class PipelineConfig:
             files.append(ModelFile(f"{stem}_qat_int8.tflite", f"{compressed} + QAT int8", "student", "quantized",
                                    "int8"))
         return tuple(files)
+
+    @property
+    def teacher_model_file(self):
+        """Whether `teacher_preset` is a saved Keras model file (.keras or .h5), used as it is."""
+        return pathlib.Path(self.teacher_preset).suffix.lower() in (".keras", ".h5")
+
+    @property
+    def teacher_converted(self):
+        """Whether the run converts and times the teacher: not for a logits file or a saved Keras model."""
+        return not self.teacher_logits and not self.teacher_model_file
 
     def tflite_files(self):
         """{file name: (row name, "teacher" or "student" inputs)} of `model_files()`, in benchmark order."""

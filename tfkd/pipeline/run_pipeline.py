@@ -35,6 +35,7 @@ from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
+from tfkd.teachers.keras_model_teacher import KerasModelTeacher
 from tfkd.teachers.logits_file_teacher import LogitsFileTeacher
 from tfkd.teachers.text_classifier_teacher import MODEL_FILE, teacher_token_lengths
 
@@ -270,12 +271,15 @@ def _teacher(run):
     config, splits = run.config, run.outputs["data"]
     if config.teacher_logits:
         teacher = LogitsFileTeacher.load(config.teacher_logits, splits.num_classes)
-        if teacher.covers(splits.test.texts):  # the teacher's own test score, for the report
-            logits = teacher.logits(splits.test.texts)
-            teacher.info.update(test_accuracy=float(np.mean(logits.argmax(-1) == splits.test.labels)),
-                                test_macro_f1=macro_f1(np.asarray(splits.test.labels), logits.argmax(-1)))
+        if teacher.covers(splits.test.texts):
+            _score_unconverted(teacher, splits)
         run.log(f"   teacher: the logits of {teacher.info['texts']:,} texts in {config.teacher_logits} "
                 "(no teacher model is loaded)")
+        return teacher
+    if config.teacher_model_file:
+        teacher = _score_unconverted(KerasModelTeacher.load(config.teacher_preset, splits.num_classes), splits)
+        run.log(f"   teacher: the Keras model saved in {config.teacher_preset}, used as it is (not fine-tuned): "
+                f"{teacher.info['test_accuracy']:.2%} test accuracy")
         return teacher
     saved = pathlib.Path(config.teacher_preset)
     if (saved / MODEL_FILE).is_file():
@@ -300,6 +304,14 @@ def _teacher(run):
                                  config.teacher_epochs, config.teacher_learning_rate, config.teacher_batch_size,
                                  config.resolved_teacher_seed)
     run.log(f"   teacher: {teacher.info.get('validation_accuracy', float('nan')):.2%} validation accuracy")
+    return teacher
+
+
+def _score_unconverted(teacher, splits):
+    """The test accuracy and macro-F1 of a teacher the run does not convert, in its `info`, for the report."""
+    predictions = teacher.logits(splits.test.texts).argmax(-1)
+    teacher.info.update(test_accuracy=float(np.mean(predictions == splits.test.labels)),
+                        test_macro_f1=macro_f1(np.asarray(splits.test.labels), predictions))
     return teacher
 
 
@@ -653,13 +665,15 @@ def _report(run):
     details = {"config": config.to_dict(), "data": splits.summary(), "teacher": teacher.info,
                "sparsity": sparsity_report(run.outputs["prune"]), "stage_seconds": run.timings,
                "derived": run.derived, "machine": machine_info(),
-               "comparison": compare(results, baseline, teacher_row=config.teacher_logits is None),
+               "comparison": compare(results, baseline, teacher_row=config.teacher_converted),
                "baseline": baseline}
     rows = [untimed_row(f"baseline: TF-IDF + logistic regression (C={baseline['C']:g})", baseline["test_accuracy"],
                         baseline["test_macro_f1"], baseline["parameters"], baseline["size_bytes"], " (pickle)")]
-    if config.teacher_logits and "test_accuracy" in teacher.info:
-        rows.insert(0, untimed_row(f"teacher (logits file {pathlib.Path(config.teacher_logits).name})",
-                                   teacher.info["test_accuracy"], teacher.info["test_macro_f1"], None, None))
+    if not config.teacher_converted and "test_accuracy" in teacher.info:
+        source = (f"logits file {pathlib.Path(config.teacher_logits).name}" if config.teacher_logits
+                  else f"Keras model {pathlib.Path(config.teacher_preset).name}")
+        rows.insert(0, untimed_row(f"teacher ({source})", teacher.info["test_accuracy"],
+                                   teacher.info["test_macro_f1"], None, None))
     footer = _comparison_text(details["comparison"], results[-1].name)
     table = write_report(run.directory, results, header, details, baseline=results[0].name, footer=footer,
                          extra_rows=rows)
@@ -749,7 +763,8 @@ def compare(results, baseline, teacher_row=True):
 
 def _comparison_text(comparison, final_name):
     if comparison["smaller_than_teacher"] is None:
-        against_teacher = "The teacher is a logits file: there is no teacher .tflite to compare with."
+        against_teacher = ("The teacher is a logits file or a saved Keras model, which the run does not convert: "
+                           "there is no teacher .tflite to compare with.")
     else:
         against_teacher = (f"It is {comparison['smaller_than_teacher']}x smaller than the teacher's .tflite and "
                            f"{comparison['faster_than_teacher']}x faster per example (1 thread).")
