@@ -106,3 +106,26 @@ def test_the_op_list_matches_the_installed_tflm_runtime():
     registered = {name.decode() for name in re.findall(rb"Register_([A-Z][A-Z0-9_]+?)Ev", library)}
     assert TFLM_BUILTIN_OPS <= registered
     assert {"FULLY_CONNECTED", "CONV_2D", "GATHER", "UNIDIRECTIONAL_SEQUENCE_LSTM"} <= TFLM_BUILTIN_OPS
+
+
+@pytest.mark.parametrize("shift, first, last", [
+    (VOCABULARY_SIZE, VOCABULARY_SIZE, VOCABULARY_SIZE + SEQUENCE_LENGTH - 1), (None, -1, -1)],
+    ids=["beyond the table", "negative"])
+def test_ids_outside_the_table_are_named_in_tflm_too(int8_students, tmp_path, shift, first, last):
+    # TFLM itself reports only "Interpreter invocation failed".
+    ids, models = int8_students
+    path = tmp_path / "cnn.tflite"
+    path.write_bytes(models["cnn"][1])
+    row = np.arange(SEQUENCE_LENGTH, dtype="int32")
+    bad = np.full((2, SEQUENCE_LENGTH), -1, "int32") if shift is None else np.stack([row + shift] * 2)
+    with pytest.raises(ValueError, match=rf"cnn.tflite: an input id is outside the model's embedding table \(ids "
+                                         rf"given from {first} to {last}; the table has {VOCABULARY_SIZE} rows\)"):
+        MicroModel(path).predict(bad)
+
+
+@pytest.mark.parametrize("runtime", ["litert", "tflm"])
+def test_ids_of_another_sequence_length_are_named_with_both_shapes(int8_students, runtime):
+    ids, models = int8_students
+    model = (tfkd.TFLiteModel if runtime == "litert" else MicroModel)(models["cnn"][1])
+    with pytest.raises(ValueError, match=rf"takes one example of shape \[{SEQUENCE_LENGTH}\]; received shape \[8\]"):
+        model.predict(ids[:2, :8])

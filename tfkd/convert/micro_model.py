@@ -11,7 +11,7 @@ import numpy as np
 
 from tfkd._checks import check_integer
 from tfkd._keras import captured_stderr, import_optional
-from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, input_value
+from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, shaped_input
 from tfkd.data.cache import write_bytes_atomic
 
 # Builtin ops registered by the installed TFLM runtime (tflite-micro 0.dev20261023, the
@@ -81,7 +81,7 @@ class MicroModel:
 
     def ops(self):
         """[(op name, Keras layer)] in execution order; the layer is read from the op's output tensor name."""
-        interpreter = TFLiteModel(self.content, use_xnnpack=False).interpreter
+        interpreter = self._litert().interpreter
         names = {tensor["index"]: tensor["name"] for tensor in interpreter.get_tensor_details()}
         return [(op["op_name"], _layer_name(names.get(int(op["outputs"][0]), "") if len(op["outputs"]) else ""))
                 for op in interpreter._get_ops_details()]  # LiteRT's only per-op listing
@@ -99,7 +99,7 @@ class MicroModel:
         """The tensor arena the model needs, measured by TFLM's recording allocator after one inference."""
         if self._arena_bytes is None:
             interpreter = self._interpreter(self.arena_limit)
-            for position in range(len(TFLiteModel(self.content, use_xnnpack=False).input_details)):
+            for position in range(len(self._litert().input_details)):
                 interpreter.set_input(self._zero_input(interpreter, position), position)
             with captured_stderr() as log:
                 interpreter.invoke()
@@ -113,7 +113,8 @@ class MicroModel:
     def predict(self, inputs):
         """Float outputs of every example of `inputs` run in the TFLM interpreter (int8 outputs dequantized)."""
         interpreter = self._interpreter(self.arena_limit)
-        input_details = TFLiteModel(self.content, use_xnnpack=False).input_details  # same order as TFLM's
+        litert = self._litert()
+        input_details = litert.input_details  # same order as TFLM's
         output = interpreter.get_output_details(0)
         scales, zero_points = (output["quantization_parameters"][key] for key in ("scales", "zero_points"))
         scale, zero_point = (scales[0], zero_points[0]) if len(scales) else (0.0, 0)
@@ -121,9 +122,13 @@ class MicroModel:
         for index in range(example_count(inputs)):
             sample = example_at(inputs, index)
             for position, detail in enumerate(input_details):
-                value = input_value(sample, detail["name"])
-                interpreter.set_input(np.asarray(value, detail["dtype"]).reshape(detail["shape"]), position)
-            interpreter.invoke()
+                interpreter.set_input(shaped_input(sample, detail, self.path), position)
+            try:
+                interpreter.invoke()
+            except RuntimeError as error:  # TFLM says only "invocation failed"; LiteRT's table says why
+                if litert.ids_outside_table(sample):
+                    raise litert.out_of_table_error(sample) from error
+                raise RuntimeError(f"TFLM could not run {self.path}: {error}") from error
             rows.append(dequantized(interpreter.get_output(0), scale, zero_point))
             interpreter.reset()
         return np.concatenate(rows, axis=0) if rows else np.zeros((0,), np.float32)
@@ -184,15 +189,17 @@ class MicroModel:
         with tempfile.TemporaryDirectory() as folder:
             model = pathlib.Path(folder) / "model.tflite"
             model.write_bytes(self.content)
-            # LiteRT counts the inputs (its own crash probe names the file, when there is one)
-            source = self.content if isinstance(self.path, str) else self.path
-            inputs = len(TFLiteModel(source, use_xnnpack=False).input_details)
+            inputs = len(self._litert().input_details)
             result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size), str(inputs)],
                                     capture_output=True, text=True, timeout=600, check=False)
         if result.returncode < 0:
             raise ValueError(f"TFLM crashed (signal {-result.returncode}) running {self.path} with a "
                              f"{arena_size:,}-byte arena; the model needs a larger one: raise arena_limit "
                              f"(default {DEFAULT_ARENA_LIMIT:,})")
+
+    def _litert(self):
+        """The model in LiteRT (XNNPACK off), read from the path when there is one so its errors name the file."""
+        return TFLiteModel(self.content if isinstance(self.path, str) else self.path, use_xnnpack=False)
 
     @staticmethod
     def _zero_input(interpreter, position=0):

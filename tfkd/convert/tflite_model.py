@@ -75,20 +75,31 @@ class TFLiteModel:
     def invoke(self, sample):
         """Runs one example (batch 1: an array, or a dict by input name); returns float output [1, ...]."""
         for detail in self.input_details:
-            value = input_value(sample, detail["name"])
-            self.interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"]).reshape(detail["shape"]))
+            self.interpreter.set_tensor(detail["index"], shaped_input(sample, detail, self.path))
         try:
             self.interpreter.invoke()
         except RuntimeError as error:
             if "gather index out of bounds" not in str(error):
                 raise
-            ids = [np.asarray(input_value(sample, detail["name"])) for detail in self.input_details]
-            largest = max(int(value.max()) for value in ids if np.issubdtype(value.dtype, np.integer))
-            raise ValueError(f"{self.path}: an input id is outside the model's embedding table (the largest id "
-                             f"given is {largest}; the table has {self._table_rows()} rows): the ids come from "
-                             "another tokenizer or vocabulary than the model's") from error
+            raise self.out_of_table_error(sample) from error
         detail = self.output_details[0]
         return dequantized(self.interpreter.get_tensor(detail["index"]), *detail["quantization"])
+
+    def ids_outside_table(self, sample):
+        """Whether an integer input of `sample` holds an id below 0 or beyond the model's smallest GATHER table."""
+        rows = self._table_rows()
+        ids = [np.asarray(input_value(sample, detail["name"])) for detail in self.input_details]
+        return isinstance(rows, int) and any(np.issubdtype(value.dtype, np.integer) and value.size
+                                             and (value.min() < 0 or value.max() >= rows) for value in ids)
+
+    def out_of_table_error(self, sample):
+        """The ValueError for a `sample` whose ids the model's embedding table does not have."""
+        ids = [np.asarray(input_value(sample, detail["name"])) for detail in self.input_details]
+        ids = [value for value in ids if np.issubdtype(value.dtype, np.integer)]
+        largest, smallest = max(int(value.max()) for value in ids), min(int(value.min()) for value in ids)
+        return ValueError(f"{self.path}: an input id is outside the model's embedding table (ids given from "
+                          f"{smallest} to {largest}; the table has {self._table_rows()} rows): the ids come from "
+                          "another tokenizer or vocabulary than the model's")
 
     def _table_rows(self):
         """Rows of the smallest table a GATHER op of the model reads: the ids it accepts are below this."""
@@ -155,6 +166,17 @@ def example_count(inputs):
 def input_value(sample, model_input_name):
     """The part of `sample` (an array, or a dict by input name) that feeds the model input `model_input_name`."""
     return sample[match_input(model_input_name, sample)] if isinstance(sample, dict) else sample
+
+
+def shaped_input(sample, detail, path):
+    """The part of `sample` for the model input `detail`, as its dtype and shape (batch 1); a ValueError naming
+    both shapes when the sizes differ."""
+    value = np.asarray(input_value(sample, detail["name"]))
+    shape = [int(size) for size in detail["shape"]]
+    if value.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: input {detail['name']!r} takes one example of shape {shape[1:]}; received "
+                         f"shape {list(value.shape[1:])} (e.g. ids padded to another sequence length)")
+    return value.astype(detail["dtype"]).reshape(shape)
 
 
 def dequantized(output, scale, zero_point):
