@@ -107,11 +107,12 @@ def readme_table():
             f"{summary['deployed_latency_ms']['mean']:.2f} ms |",
             f"| {name} | TF-IDF + logistic regression | {summary['baseline_accuracy']['mean']:.2%} | - | - | "
             f"{seeds[0]['baseline_bytes'] / 2**20:.1f} MiB | - |"]
-    machines = {name: recipe(name)["machine"]["cpu"] for name in RECIPES}
-    lines += ["", "Mean ± std over seeds " + ", ".join(
-        f"{', '.join(str(seed['seed']) for seed in recipe(name)['seeds'])} ({name}, {machines[name]}, "
-        f"2 cores)" for name in RECIPES) + "; every accuracy from the run's `.tflite` file in LiteRT, latency "
-        "batch 1, one thread. Details, other datasets and every other benchmark: [docs/results.md](docs/results.md)."]
+    runs = "; ".join(f"{name}: seeds {', '.join(str(seed['seed']) for seed in recipe(name)['seeds'])} on a "
+                     f"{recipe(name)['machine']['cpu_count']}-core {recipe(name)['machine']['cpu']}"
+                     for name in RECIPES)
+    lines += ["", f"Mean ± std over seeds ({runs}). Every accuracy is the run's `.tflite` file in LiteRT; latency "
+                  "batch 1, one thread. Details, other datasets and every other benchmark: "
+                  "[docs/results.md](docs/results.md)."]
     return "\n".join(lines)
 
 
