@@ -2,6 +2,9 @@
 
 import fcntl
 import json
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -446,3 +449,35 @@ def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_datas
         with np.load(tmp_path / "first" / f"teacher_logits_{split}.npz") as first, \
                 np.load(tmp_path / "other" / f"teacher_logits_{split}.npz") as second:
             np.testing.assert_array_equal(first["logits"], second["logits"])
+
+
+def test_two_concurrent_runs_on_one_directory_leave_what_one_run_leaves(small_dataset, tmp_path):
+    # Two real `tfkd run` processes: the second stops with status 2 naming the first, which finishes untouched.
+    config = tmp_path / "small.yaml"
+    config.write_text(json.dumps({"dataset": small_dataset, **SMALL, "benchmark_runs": 2}))  # JSON is YAML
+    shared, alone = tmp_path / "shared", tmp_path / "alone"
+
+    def command(output):
+        return [sys.executable, "-m", "tfkd", "run", "--config", str(config), "--output", str(output)]
+
+    first = subprocess.Popen(command(shared), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (shared / ".tfkd.lock").exists() or str(first.pid) not in (shared / ".tfkd.lock").read_text():
+        assert time.monotonic() < deadline and first.poll() is None, "the first run never took the lock"
+        time.sleep(0.2)
+    second = subprocess.run(command(shared), capture_output=True, text=True, timeout=300, check=False)
+    assert second.returncode == 2
+    assert f"shared is being written by another tfkd process (pid {first.pid})" in second.stderr
+    assert first.wait(timeout=1200) == 0
+    assert subprocess.run(command(alone), capture_output=True, timeout=1200, check=False).returncode == 0
+    skipped = {"run.log", "stage_seconds.json", ".tfkd.lock"}  # times differ; the lock is the holder's
+
+    def files(run):
+        return sorted(str(path.relative_to(run)) for path in run.rglob("*") if path.is_file()
+                      and path.name not in skipped)
+
+    assert files(shared) == files(alone)
+    assert (shared / "run.log").read_text().count("== data") == 1  # the second run wrote nothing there
+    reports = [json.loads((run / "report.json").read_text()) for run in (shared, alone)]
+    assert reports[0]["config"] == reports[1]["config"] and reports[0]["comparison"]["points_over_baseline"] == \
+        reports[1]["comparison"]["points_over_baseline"]
