@@ -43,7 +43,7 @@ from tfkd.benchmark.machine import machine_info
 from tfkd.convert import strip_tensor_names
 from tfkd.compress import (cluster, compression_report, low_bit_weights, low_rank, prune_neurons, pruning_callbacks,
                            quantize_aware, strip_clustering, strip_low_bit, strip_pruning)
-from tfkd.compress.pruning import pruning_steps
+from tfkd.compress.pruning import first_epoch_at_target
 from tfkd.data.cache import write_bytes_atomic
 from tfkd.distill import TransferSet, train_student
 from tfkd.report import plot_sparsity_sweep
@@ -142,11 +142,10 @@ def methods(architecture, inputs, epochs):
         return fit(model, inputs, epochs, 3e-4)
 
     def pruned(sparsity):
-        _, end_step, _ = pruning_steps(0, None, None, steps, 2 * epochs)
         # epochs before the schedule reaches its sparsity score a denser model: they cannot be the one kept
         return lambda model: strip_pruning(fit(
             tfkd.prune(model, sparsity, steps_per_epoch=steps, epochs=2 * epochs), inputs, 2 * epochs, 3e-4,
-            callbacks=pruning_callbacks(), start_from_epoch=-(-end_step // steps) - 1))
+            callbacks=pruning_callbacks(), start_from_epoch=first_epoch_at_target(steps, 2 * epochs)))
 
     def pqat(model):
         return fine_tuned(quantize_aware(pruned(0.75)(model), preserve="sparsity"))

@@ -37,7 +37,7 @@ from tfkd._keras import keras, set_seed
 from tfkd.benchmark.machine import machine_info
 from tfkd.benchmark import write_results
 from tfkd.compress import compression_report, low_rank, prune_vocabulary, pruning_callbacks, strip_pruning
-from tfkd.compress.pruning import pruning_steps
+from tfkd.compress.pruning import first_epoch_at_target
 from tfkd.distill import TransferSet, train_student
 from tfkd.teachers import fine_tuned_teacher
 
@@ -107,9 +107,8 @@ def derived_variants(inputs, vectorizer):
     def pruned_table(model):
         steps = int(np.ceil(len(train_texts) / BATCH_SIZE))
         wrapped = tfkd.prune(_copy(model), 0.75, steps_per_epoch=steps, epochs=2, layers=["embedding"])
-        _, end_step, _ = pruning_steps(0, None, None, steps, 2)
         return strip_pruning(fine_tuned(wrapped, inputs, vectorizer, epochs=2, callbacks=pruning_callbacks(),
-                                        start_from_epoch=-(-end_step // steps) - 1)), vectorizer
+                                        start_from_epoch=first_epoch_at_target(steps, 2))), vectorizer
 
     def control(model):  # the same extra epoch, nothing removed: what the epoch alone is worth
         return fine_tuned(_copy(model), inputs, vectorizer), vectorizer

@@ -9,7 +9,7 @@ import pytest
 import tfkd
 from tfkd._keras import keras, keras3
 from tfkd.compress import pruning_callbacks, sparsity_report, strip_pruning
-from tfkd.compress.pruning import pruning_steps
+from tfkd.compress.pruning import first_epoch_at_target, pruning_steps
 
 
 @pytest.mark.parametrize("target", [0.5, 0.9])
@@ -175,3 +175,11 @@ def test_subclassed_model_is_refused():
     model(np.zeros((1, 4), "float32"))
     with pytest.raises(TypeError, match="cannot wrap the subclassed model .* functional or Sequential"):
         tfkd.prune(model, 0.5, end_step=10)
+
+
+@pytest.mark.parametrize("steps_per_epoch, epochs, first", [(10, 4, 2), (10, 1, 0), (91, 4, 2), (3, 10, 6)])
+def test_the_first_epoch_at_the_target_sparsity(steps_per_epoch, epochs, first):
+    # The schedule ends at 70% of the steps, moved down to a pruning step; that step's epoch is the first.
+    _, end_step, _ = pruning_steps(0, None, None, steps_per_epoch, epochs)
+    assert first_epoch_at_target(steps_per_epoch, epochs) == first
+    assert first * steps_per_epoch < end_step <= (first + 1) * steps_per_epoch

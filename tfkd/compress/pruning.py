@@ -178,6 +178,16 @@ def pruning_steps(begin_step, end_step, frequency, steps_per_epoch, epochs):
     return begin_step, end_step, frequency
 
 
+def first_epoch_at_target(steps_per_epoch, epochs):
+    """The first epoch (0-based) that ends at the target sparsity, for the schedule `prune` derives.
+
+    Epochs before it score a denser model, so a best-epoch pick must start
+    here (`train_student(..., start_from_epoch=...)`).
+    """
+    _, end_step, _ = pruning_steps(0, None, None, steps_per_epoch, epochs)
+    return -(-end_step // steps_per_epoch) - 1
+
+
 def pruning_callbacks():
     """The callbacks a pruned model needs in `fit` (the step counter)."""
     tfmot = import_optional("tensorflow_model_optimization", "tensorflow-model-optimization==0.8.1")

@@ -1,17 +1,15 @@
 """`MicroModel`: a .tflite checked for, run in and exported to TensorFlow Lite for Microcontrollers."""
 
+import functools
 import os
-import pathlib
 import re
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 
 from tfkd._checks import check_integer
 from tfkd._keras import captured_stderr, import_optional
-from tfkd.convert.tflite_model import TFLiteModel, _read, dequantized, example_at, example_count, shaped_input
+from tfkd.convert.tflite_model import (TFLiteModel, _read, dequantized, example_at, example_count, run_in_child,
+                                       shaped_input)
 from tfkd.data.cache import write_bytes_atomic
 
 # Builtin ops registered by the installed TFLM runtime (tflite-micro 0.dev20261023, the
@@ -45,6 +43,7 @@ except Exception:
 """
 _ARENA_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 DEFAULT_ARENA_LIMIT = 8 * 1024 * 1024
+PROBE_TIMEOUT_SECONDS = 600  # one TFLM load and inference in the child process
 
 
 class MicroModel:
@@ -81,7 +80,7 @@ class MicroModel:
 
     def ops(self):
         """[(op name, Keras layer)] in execution order; the layer is read from the op's output tensor name."""
-        interpreter = self._litert().interpreter
+        interpreter = self._litert.interpreter
         names = {tensor["index"]: tensor["name"] for tensor in interpreter.get_tensor_details()}
         return [(op["op_name"], _layer_name(names.get(int(op["outputs"][0]), "") if len(op["outputs"]) else ""))
                 for op in interpreter._get_ops_details()]  # LiteRT's only per-op listing
@@ -99,7 +98,7 @@ class MicroModel:
         """The tensor arena the model needs, measured by TFLM's recording allocator after one inference."""
         if self._arena_bytes is None:
             interpreter = self._interpreter(self.arena_limit)
-            for position in range(len(self._litert().input_details)):
+            for position in range(len(self._litert.input_details)):
                 interpreter.set_input(self._zero_input(interpreter, position), position)
             with captured_stderr() as log:
                 interpreter.invoke()
@@ -113,7 +112,7 @@ class MicroModel:
     def predict(self, inputs):
         """Float outputs of every example of `inputs` run in the TFLM interpreter (int8 outputs dequantized)."""
         interpreter = self._interpreter(self.arena_limit)
-        litert = self._litert()
+        litert = self._litert
         input_details = litert.input_details  # same order as TFLM's
         output = interpreter.get_output_details(0)
         scales, zero_points = (output["quantization_parameters"][key] for key in ("scales", "zero_points"))
@@ -186,19 +185,20 @@ class MicroModel:
         some models, rather than returning an error; a crash in the child
         becomes a ValueError here, and this process never meets it.
         """
-        with tempfile.TemporaryDirectory() as folder:
-            model = pathlib.Path(folder) / "model.tflite"
-            model.write_bytes(self.content)
-            inputs = len(self._litert().input_details)
-            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(arena_size), str(inputs)],
-                                    capture_output=True, text=True, timeout=600, check=False)
-        if result.returncode < 0:
-            raise ValueError(f"TFLM crashed (signal {-result.returncode}) running {self.path} with a "
+        status = run_in_child(_PROBE, self.content, arena_size, len(self._litert.input_details),
+                              timeout=PROBE_TIMEOUT_SECONDS)
+        if status is None:
+            raise ValueError(f"TFLM did not finish one inference of {self.path} with a {arena_size:,}-byte arena "
+                             f"within {PROBE_TIMEOUT_SECONDS} s")
+        if status < 0:
+            raise ValueError(f"TFLM crashed (signal {-status}) running {self.path} with a "
                              f"{arena_size:,}-byte arena; the model needs a larger one: raise arena_limit "
                              f"(default {DEFAULT_ARENA_LIMIT:,})")
 
+    @functools.cached_property
     def _litert(self):
-        """The model in LiteRT (XNNPACK off), read from the path when there is one so its errors name the file."""
+        """The model in LiteRT (XNNPACK off), read from the path when there is one so its errors name the file;
+        built once (its input details, op list and tables serve every call)."""
         return TFLiteModel(self.content if isinstance(self.path, str) else self.path, use_xnnpack=False)
 
     @staticmethod

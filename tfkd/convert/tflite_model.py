@@ -129,19 +129,30 @@ def _probe(content, path, resolver):
     key = (hashlib.sha256(content).hexdigest(), resolver)
     if key in _SAFE:
         return
+    status = run_in_child(_PROBE, content, resolver, timeout=PROBE_TIMEOUT_SECONDS)
+    if status is None:
+        raise ValueError(f"{path}: the LiteRT interpreter did not finish one inference within "
+                         f"{PROBE_TIMEOUT_SECONDS} s; the file is damaged or not a model LiteRT can run")
+    if status < 0:
+        raise ValueError(f"{path} crashes the LiteRT interpreter (signal {-status}) when loaded and run "
+                         "once: the file is damaged (truncated, bit flips) or was not written by a TFLite converter")
+    _SAFE.add(key)
+
+
+def run_in_child(script, content, *arguments, timeout):
+    """Runs Python `script` in a child process with `content` in a temporary file (its argv[1]) and `arguments`
+    after it: the exit status (negative: the signal that ended it), or None when it ran past `timeout` s.
+
+    How tfkd runs an interpreter on a file that may crash it: the crash ends the child, not this process.
+    """
     with tempfile.TemporaryDirectory() as folder:
         model = pathlib.Path(folder) / "model.tflite"
         model.write_bytes(content)
         try:
-            result = subprocess.run([sys.executable, "-c", _PROBE, str(model), resolver], capture_output=True,
-                                    timeout=PROBE_TIMEOUT_SECONDS, check=False)
+            return subprocess.run([sys.executable, "-c", script, str(model), *map(str, arguments)],
+                                  capture_output=True, timeout=timeout, check=False).returncode
         except subprocess.TimeoutExpired:
-            raise ValueError(f"{path}: the LiteRT interpreter did not finish one inference within "
-                             f"{PROBE_TIMEOUT_SECONDS} s; the file is damaged or not a model LiteRT can run") from None
-    if result.returncode < 0:
-        raise ValueError(f"{path} crashes the LiteRT interpreter (signal {-result.returncode}) when loaded and run "
-                         "once: the file is damaged (truncated, bit flips) or was not written by a TFLite converter")
-    _SAFE.add(key)
+            return None
 
 
 def _read(model):

@@ -23,13 +23,14 @@ from tfkd.benchmark import ModelResult, TFLiteBenchmark, tfidf_baseline
 from tfkd.benchmark.machine import machine_info
 from tfkd.benchmark.tflite_benchmark import macro_f1
 from tfkd.compress import prune, pruning_callbacks, quantize_aware, sparsity_report, strip_pruning
-from tfkd.compress.pruning import pruning_steps
+from tfkd.compress.pruning import first_epoch_at_target
 from tfkd.convert import convert, deploy
 from tfkd.convert.converter import CALIBRATED_MODES
-from tfkd.data import TextAugmenter, TextVectorizer, load, transfer_texts
+from tfkd.data import TextVectorizer, load, transfer_texts
 from tfkd.data.cache import atomic_path, cache_dir, write_bytes_atomic
 from tfkd.distill import cache_teacher_logits, logits_dataset, train_student
 from tfkd.distill.teacher_logits import load_teacher_logits, text_keys
+from tfkd.distill.transfer_set import LABELLED_SPLITS, variants_in_rounds
 from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS, TRANSFER_SET_TEXTS, PipelineConfig,
                                            derived_copies, derived_length, derived_teacher_epochs)
 from tfkd.progress import keras_verbosity
@@ -394,19 +395,20 @@ def _transfer_texts(config, splits):
     "augmented": `transfer_copies` variants of each training text;
     "other_domain": the `transfer_corpora` sentences that are in none of the
     dataset's splits; "other_domain_augmented": `corpus_copies` variants of
-    those (a variant already drawn for the training texts is dropped).
+    those (a variant already drawn for the training texts is dropped). Each
+    kind of variant is drawn in one round (`TransferSet` draws in several).
     """
-    texts = {}
+    texts, drawn = {}, set()
     seed = config.resolved_teacher_seed  # the teacher's side: runs sharing a teacher share its labelled texts
     if config.transfer_copies:
-        texts["augmented"] = TextAugmenter(seed=seed)(splits.train.texts, copies=config.transfer_copies)
+        texts.update(variants_in_rounds(splits.train.texts, config.transfer_copies, config.transfer_copies,
+                                        "augmented", seed, drawn))
     if config.transfer_corpora:
-        known = {text for split in ("train", "validation", "test") for text in splits[split].texts}
+        known = {text for split in LABELLED_SPLITS for text in splits[split].texts}
         texts["other_domain"] = transfer_texts(config.transfer_corpora, exclude=known)
     if config.corpus_copies:
-        drawn = set(texts.get("augmented", ()))
-        variants = TextAugmenter(seed=seed + 1)(texts["other_domain"], copies=config.corpus_copies)
-        texts["other_domain_augmented"] = [text for text in variants if text not in drawn]
+        texts.update(variants_in_rounds(texts["other_domain"], config.corpus_copies, config.corpus_copies,
+                                        "other_domain_augmented", seed + 1, drawn))
     return texts
 
 
@@ -480,10 +482,9 @@ def _pruned_student(run):
         return saved
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
-    _, end_step, _ = pruning_steps(0, None, None, steps, config.prune_epochs)
     # Epochs before the schedule reaches its target score a denser model: they cannot be the one kept.
     _fit(run, "prune", wrapped, data, config.prune_epochs, config.compress_learning_rate, pruning_callbacks(),
-         patience=config.prune_epochs, start_from_epoch=-(-end_step // steps) - 1)
+         patience=config.prune_epochs, start_from_epoch=first_epoch_at_target(steps, config.prune_epochs))
     pruned = strip_pruning(wrapped)
     for row in sparsity_report(pruned):
         run.log(f"   {row['layer']:>12}: {row['sparsity']:.1%} of {row['parameters']:,} weights are zero")
