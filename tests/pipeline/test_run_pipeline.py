@@ -481,3 +481,14 @@ def test_two_concurrent_runs_on_one_directory_leave_what_one_run_leaves(small_da
     reports = [json.loads((run / "report.json").read_text()) for run in (shared, alone)]
     assert reports[0]["config"] == reports[1]["config"] and reports[0]["comparison"]["points_over_baseline"] == \
         reports[1]["comparison"]["points_over_baseline"]
+
+
+@pytest.mark.parametrize("below, words", [(0.49, "0.49 points below"), (0.0, "0.0 points below"),
+                                          (-0.49, "0.49 points above")], ids=["below", "level", "above"])
+def test_the_report_says_which_side_of_the_float_student_the_final_one_is(below, words):
+    from tfkd.pipeline.run_pipeline import _comparison_text
+
+    comparison = {"smaller_than_teacher": 80.0, "faster_than_teacher": 20.0, "points_below_float_student": below,
+                  "points_over_baseline": 7.5}
+    text = _comparison_text(comparison, "student pruned 50% + QAT int8")
+    assert f"It is {words} the float student, and +7.50 points against the baseline" in text

@@ -769,8 +769,10 @@ def _comparison_text(comparison, final_name):
     else:
         against_teacher = (f"It is {comparison['smaller_than_teacher']}x smaller than the teacher's .tflite and "
                            f"{comparison['faster_than_teacher']}x faster per example (1 thread).")
-    return (f"Final student: {final_name}. {against_teacher} It is {comparison['points_below_float_student']} "
-            f"points below the float student, and {comparison['points_over_baseline']:+.2f} points against the "
+    below = comparison["points_below_float_student"]
+    against_float = f"{below} points below" if below >= 0 else f"{-below} points above"
+    return (f"Final student: {final_name}. {against_teacher} It is {against_float} "
+            f"the float student, and {comparison['points_over_baseline']:+.2f} points against the "
             "baseline a practitioner tries first (the TF-IDF row: scikit-learn, C chosen on validation, same "
             "splits).")
 
