@@ -101,7 +101,8 @@ def readme_table():
         lines += [
             f"| {name} | teacher (MiniLM-L6, float32) | {mean_std(summary, 'teacher_accuracy', 'percent')} | 100% | "
             f"{parameters * summary['fewer_parameters']['mean'] / 1e6:.1f} M | - | {teacher_ms:.1f} ms |",
-            f"| {name} | **deployed student** ({seeds[0]['config']['student']}, pruned + QAT int8) | "
+            f"| {name} | **deployed student** ({seeds[0]['config']['student']}, "
+            f"{seeds[0]['config']['vectorizer']} ids, pruned + QAT int8) | "
             f"**{mean_std(summary, 'deployed_accuracy', 'percent')}** | {mean_std(summary, 'of_teacher', 'share')} | "
             f"{parameters / 1e3:.0f} k | {summary['deployed_kib']['mean']:.0f} KiB | "
             f"{summary['deployed_latency_ms']['mean']:.2f} ms |",
