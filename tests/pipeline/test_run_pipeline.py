@@ -129,11 +129,42 @@ def test_every_stage_leaves_the_files_it_declares_and_no_other_model_file(finish
 def test_a_different_config_in_the_same_directory_is_refused(finished_run, small_dataset):
     output, _, _ = finished_run
     before = (output / "config.json").read_text()
-    with pytest.raises(ValueError, match=r"holds a run with a different config \(keys \['alpha'\] differ\)"):
+    with pytest.raises(ValueError, match=r"holds a run with a different config \(keys \['alpha'\] differ\); .*\(only "
+                                         r"keys of \['compress', 'convert', 'benchmark'\] may change"):
         tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "alpha": 0.9}, output)
     assert (output / "config.json").read_text() == before
 
 
+
+
+def test_a_changed_compress_key_reuses_the_distilled_student_and_moves_the_later_outputs_aside(small_dataset,
+                                                                                                   tmp_path):
+    output, config = tmp_path / "run", {"dataset": small_dataset, **SMALL, "transfer_copies": 0}
+    tfkd.run_pipeline(config, output, log=lambda line: None)
+    before = {path.relative_to(output): path.read_bytes() for path in output.rglob("*")
+              if path.is_file() and path.name not in ("run.log", ".tfkd.lock", "stage_seconds.json")}
+    logs = []
+    results = tfkd.run_pipeline({**config, "target_sparsity": 0.25, "benchmark_runs": 3}, output, log=logs.append)
+    assert any("keys ['benchmark_runs', 'target_sparsity'] changed: the outputs of the stages from prune on moved to "
+               f"{output / 'replaced' / '1'}" in line for line in logs)
+    assert "   reusing student.keras" in logs and "   reusing student_pruned.keras" not in logs
+    assert results[-1].name == "student pruned 25% + QAT int8"
+    assert json.loads((output / "config.json").read_text())["target_sparsity"] == 0.25
+    # Nothing is lost: the earlier stages' files are where they were, the later ones under replaced/1, unchanged.
+    for name, content in before.items():
+        kept = str(name).startswith(("tokenizer", "teacher_logits", "student.keras"))
+        assert (output / name if kept else output / "replaced" / "1" / name).read_bytes() == content, name
+    assert json.loads((output / "replaced" / "1" / "config.json").read_text())["target_sparsity"] == 0.5
+    assert set(json.loads((output / "stage_seconds.json").read_text())) >= {"prune", "report"}
+    # A benchmark key: the compressed and deployed files stay, only the measurement is redone.
+    deployed = (output / "mobile" / "student.tflite").read_bytes()
+    logs = []
+    tfkd.run_pipeline({**config, "target_sparsity": 0.25, "benchmark_runs": 4}, output, log=logs.append)
+    assert any("from benchmark on moved to" in line for line in logs)
+    assert "   reusing deploy.json, mobile/student.json, micro/student.json" in logs
+    assert (output / "mobile" / "student.tflite").read_bytes() == deployed
+    assert sorted(path.name for path in (output / "replaced" / "2").iterdir()) == ["config.json", "report.json",
+                                                                                    "report.md"]
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -196,6 +227,36 @@ def test_transfer_copies_and_teacher_embeddings_reach_the_distill_stage(small_da
     # transfer_embeddings: PCA of the teacher's vectors scaled to std 0.3, padding row zero (random init: ~0.03)
     assert not start.table[0].any()
     assert abs(start.table.std() - 0.3) < 0.05
+
+
+class _LearningRates(keras.callbacks.Callback):
+    """The optimizer's learning rate at each batch of a fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        rate = optimizer.learning_rate
+        self.rates.append(float(rate(optimizer.iterations) if callable(rate) else rate))
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_its_epochs(small_dataset, tmp_path,
+                                                                                       schedule):
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 2, "transfer_copies": 0,
+              "learning_rate_schedule": schedule}
+    rates = _LearningRates()
+    tfkd.run_pipeline(config, tmp_path / "run", until="distill", callbacks=[rates], log=lambda line: None)
+    start = tfkd.PipelineConfig().learning_rate
+    assert rates.rates[0] == pytest.approx(start)
+    if schedule == "constant":
+        assert rates.rates[-1] == pytest.approx(start)
+    else:  # cosine: about halfway at the middle batch, near 0 at the last
+        assert 0.35 * start < rates.rates[len(rates.rates) // 2] < 0.65 * start
+        assert rates.rates[-1] < 0.05 * start
+        assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))
 
 
 def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_dataset, tmp_path):

@@ -24,8 +24,10 @@ MAX_DERIVED_LENGTH, TRANSFER_SET_TEXTS, MAX_DERIVED_COPIES = 256, 30_000, 40
 TEACHER_FIT_TEXTS, MAX_DERIVED_TEACHER_EPOCHS = 8_000, 3
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
-STAGES = ("data", "teacher", "distill", "compress", "convert", "benchmark")
+# The groups of keys, in the order the run reads them (`tfkd config` prints them so; run_pipeline.Stage.settings).
+SETTING_GROUPS = ("data", "teacher", "distill", "compress", "convert", "benchmark")
 
 
 class ModelFile(typing.NamedTuple):
@@ -120,6 +122,11 @@ class PipelineConfig:
                                                   "accuracy (patience 2) restores the best")
     batch_size: int = _setting(32, "distill", "student batch size (distill, prune and QAT)")
     learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
+    learning_rate_schedule: str = _setting("constant", "distill", "the distill stage's learning rate over its "
+                                                                  "epochs: 'constant', or 'cosine': from "
+                                                                  "learning_rate down to 0 at the end of "
+                                                                  "distill_epochs (pruning and QAT keep "
+                                                                  "compress_learning_rate)")
     target_sparsity: float = _setting(0.5, "compress", "final share of zero weights in [0, 1), polynomial decay "
                                                         "while distilling; 0 skips pruning")
     prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling; the best epoch at the "
@@ -145,6 +152,7 @@ class PipelineConfig:
         _one_of("student", self.student, sorted(STUDENTS))
         _one_of("vectorizer", self.vectorizer, VECTORIZERS)
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
+        _one_of("learning_rate_schedule", self.learning_rate_schedule, LEARNING_RATE_SCHEDULES)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
                              "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "
@@ -300,14 +308,19 @@ class PipelineConfig:
         return {spec.file: (spec.row, spec.inputs) for spec in self.model_files()}
 
     @classmethod
+    def group(cls, key):
+        """The group of `SETTING_GROUPS` that config key `key` belongs to."""
+        return cls.__dataclass_fields__[key].metadata["stage"]
+
+    @classmethod
     def describe(cls):
         """The documented schema: every key with its default, as a commented YAML file grouped by stage."""
         lines = ["# tfkd pipeline config: every key with its default. Keys left out take these values.",
                  "# Use: tfkd run --config this.yaml   (command-line flags win over the file)"]
-        for stage in STAGES:
-            lines += ["", f"# --- {stage} ---"]
+        for group in SETTING_GROUPS:
+            lines += ["", f"# --- {group} ---"]
             for field in dataclasses.fields(cls):
-                if field.metadata["stage"] == stage:
+                if field.metadata["stage"] == group:
                     lines.append(f"# {field.metadata['help']}")
                     lines.append(f"{field.name}: {_yaml_value(field.default)}")
         return "\n".join(lines) + "\n"

@@ -31,8 +31,8 @@ from tfkd.data.cache import atomic_path, cache_dir, write_bytes_atomic
 from tfkd.distill import cache_teacher_logits, logits_dataset, train_student
 from tfkd.distill.teacher_logits import load_teacher_logits, text_keys
 from tfkd.distill.transfer_set import LABELLED_SPLITS, variants_in_rounds
-from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, TEACHER_FIT_TEXTS, TRANSFER_SET_TEXTS, PipelineConfig,
-                                           derived_copies, derived_length, derived_teacher_epochs)
+from tfkd.pipeline.pipeline_config import (MAX_DERIVED_LENGTH, SETTING_GROUPS, TEACHER_FIT_TEXTS, TRANSFER_SET_TEXTS,
+                                           PipelineConfig, derived_copies, derived_length, derived_teacher_epochs)
 from tfkd.progress import keras_verbosity
 from tfkd.report import untimed_row, write_report
 from tfkd.teachers import TextClassifierTeacher, fine_tuned_teacher
@@ -47,6 +47,8 @@ STUDENT_WIDTHS = {"bilstm": "units", "cnn": "filters", "average_embedding": "hid
                   "transformer": "feedforward_dim"}
 TIMINGS_FILE = "stage_seconds.json"
 RECORDS_FILE = "tflite_files.json"  # size and sha256 of each .tflite when written: checked before reuse
+REPLACED_DIR = "replaced"  # replaced/<n>/: a run's later outputs, moved aside when their config keys changed
+REPLACEABLE_FROM = "compress"  # keys of this group and later ones may change in a run directory
 
 
 def run_pipeline(config=None, output_dir=None, log=print, until="report", callbacks=None):
@@ -186,15 +188,46 @@ class _Run:
         stored = self.path(CONFIG_FILE)
         if stored.exists():
             # Keys added to PipelineConfig since that run take their defaults, so an old run still resumes.
-            previous = PipelineConfig.from_dict(json.loads(stored.read_text())).to_dict()
-            current = self.config.to_dict()
-            changed = sorted(key for key in current if previous[key] != current[key])
-            if changed:
+            previous = PipelineConfig.from_dict(json.loads(stored.read_text()))
+            before, current = previous.to_dict(), self.config.to_dict()
+            changed = sorted(key for key in current if before[key] != current[key])
+            if not changed:
+                self.log(f"resuming the run in {self.directory}")
+                return
+            earliest = min(SETTING_GROUPS.index(PipelineConfig.group(key)) for key in changed)
+            if earliest < SETTING_GROUPS.index(REPLACEABLE_FROM):
                 raise ValueError(f"{self.directory} holds a run with a different config (keys {changed} differ); "
-                                 "choose another output directory or remove that one")
-            self.log(f"resuming the run in {self.directory}")
-        else:
-            write_bytes_atomic(stored, self.config.to_json().encode())
+                                 "choose another output directory or remove that one (only keys of "
+                                 f"{list(SETTING_GROUPS[SETTING_GROUPS.index(REPLACEABLE_FROM):])} may change in a "
+                                 "run directory: the distilled student is reused)")
+            self._set_aside_stages_from(SETTING_GROUPS[earliest], previous, changed)
+        write_bytes_atomic(stored, self.config.to_json().encode(), overwrite=True)
+
+    def _set_aside_stages_from(self, group, previous, changed):
+        """Moves the outputs of the stages that read `group`'s keys, and of those after them, into `replaced/<n>/`
+        with the config they were computed with; the earlier stages' outputs stay, to be reused."""
+        first = next(index for index, stage in enumerate(STAGES)
+                     if SETTING_GROUPS.index(stage.settings) >= SETTING_GROUPS.index(group))
+        kept_stages = [stage.name for stage in STAGES[:first]]
+        kept = {CONFIG_FILE, LOCK_FILE, "run.log", TIMINGS_FILE, REPLACED_DIR, "checkpoints"}
+        kept |= {pathlib.PurePath(file).parts[0] for stage in STAGES[:first] for file in stage.writes(previous)}
+        moving = [path for path in self.directory.iterdir() if path.name not in kept]
+        if self.path("checkpoints").is_dir():
+            moving += [path for path in self.path("checkpoints").iterdir() if path.name not in kept_stages]
+        number = 1 + max((int(path.name) for path in self.path(REPLACED_DIR).glob("*") if path.name.isdigit()),
+                         default=0)
+        aside = self.path(REPLACED_DIR) / str(number)
+        aside.mkdir(parents=True)
+        # The old config is copied first and replaced last: a kill midway leaves a run that moves the rest next time.
+        write_bytes_atomic(aside / CONFIG_FILE, self.path(CONFIG_FILE).read_bytes())
+        for path in moving:
+            target = aside / path.relative_to(self.directory)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        timings = {name: seconds for name, seconds in self.timings.items() if name in kept_stages}
+        write_bytes_atomic(self.path(TIMINGS_FILE), json.dumps(timings, indent=2).encode(), overwrite=True)
+        self.log(f"keys {changed} changed: the outputs of the stages from {STAGES[first].name} on moved to {aside} "
+                 "with the config they were computed with; the stages before it are reused")
 
     def stage(self, stage):
         """Runs `stage` (each stage reuses what it finds of its `writes`), timed and logged."""
@@ -445,7 +478,12 @@ def _distilled_student(run):
     if config.embedding_init == "teacher":
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
-    _fit(run, "distill", student, _distillation_data(run), config.distill_epochs, config.learning_rate, patience=2)
+    data = _distillation_data(run)
+    learning_rate = config.learning_rate
+    if config.learning_rate_schedule == "cosine":
+        steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=config.distill_epochs * steps)
+    _fit(run, "distill", student, data, config.distill_epochs, learning_rate, patience=2)
     _save_atomic(student, path)
     return student
 
@@ -695,6 +733,9 @@ class Stage:
             to the run directory) the stage leaves there.
         verb: str or None, the `tfkd` verb that stops after this stage.
         verb_help: str, that verb's help line.
+        settings: str, the earliest group of config keys (`SETTING_GROUPS`)
+            the stage reads: a changed key of that group or an earlier one
+            computes the stage again.
     """
 
     name: str
@@ -702,6 +743,7 @@ class Stage:
     writes: object = lambda config: ()
     verb: str = None
     verb_help: str = ""
+    settings: str = "data"
 
 
 def _logits_files(config):
@@ -711,6 +753,10 @@ def _logits_files(config):
         if used:
             splits.append(split)
     return tuple(f"teacher_logits_{split}.npz" for split in splits)
+
+
+def _deploy_files(config):
+    return ("deploy.json",) + tuple(f"{target}/student.json" for target in config.targets)
 
 
 def _pruned_files(config):
@@ -724,21 +770,23 @@ def _qat_files(config):
 
 STAGES = (
     Stage("data", _data),
-    Stage("tokenizer", _vectorizer, lambda config: ("tokenizer/tokenizer.json",)),
-    Stage("teacher", _teacher),  # cached outside the run directory, keyed by data and settings
+    Stage("tokenizer", _vectorizer, lambda config: ("tokenizer/tokenizer.json",), settings="distill"),
+    Stage("teacher", _teacher, settings="teacher"),  # cached outside the run directory, keyed by data and settings
     Stage("teacher logits", _teacher_logits, _logits_files, "teacher",
-          "load the data, fine-tune (or load) the teacher and cache its logits"),
+          "load the data, fine-tune (or load) the teacher and cache its logits", settings="distill"),
     Stage("distill", _distilled_student, lambda config: ("student.keras",), "distill",
-          "... and distill the student from the cached logits"),
-    Stage("prune", _pruned_student, _pruned_files),
+          "... and distill the student from the cached logits", settings="distill"),
+    Stage("prune", _pruned_student, _pruned_files, settings="compress"),
     Stage("qat", _quantization_aware_student, _qat_files, "compress",
-          "... and prune and quantization-aware train it while distilling"),
-    Stage("convert", _convert_all, lambda config: tuple(spec.file for spec in config.model_files()) + (RECORDS_FILE,)),
-    Stage("deploy", _deploy, lambda config: ("deploy.json",), "convert",
-          "... and convert to .tflite and write the mobile/ and micro/ deploy folders"),
-    Stage("benchmark", _benchmark),
+          "... and prune and quantization-aware train it while distilling", settings="compress"),
+    Stage("convert", _convert_all, lambda config: tuple(spec.file for spec in config.model_files()) + (RECORDS_FILE,),
+          settings="convert"),
+    Stage("deploy", _deploy, _deploy_files, "convert",
+          "... and convert to .tflite and write the mobile/ and micro/ deploy folders", settings="convert"),
+    Stage("benchmark", _benchmark, settings="benchmark"),
     Stage("report", _report, lambda config: ("report.md", "report.json"), "run",
-          "the whole path: data -> teacher -> distill -> prune/QAT -> convert -> benchmark -> report"),
+          "the whole path: data -> teacher -> distill -> prune/QAT -> convert -> benchmark -> report",
+          settings="benchmark"),
 )
 STAGE_ORDER = tuple(stage.name for stage in STAGES)
 # `tfkd <verb>`: the last stage it runs (each verb runs the stages before it, or reuses them).
