@@ -39,15 +39,19 @@ def test_float_tensors_names_what_int8_did_not_quantize(student, token_data):
 
 
 def test_trained_bilstm_converts_to_all_int8_every_time(token_data):
-    """Without the retry in `convert`, about 2 conversions in 5 of this model kept a float gate SPLIT (TF 2.21)."""
+    """With the cell's gates cut by one SPLIT, about 1 conversion in 2 of this model kept it in float (TF 2.21);
+    cut by slices, none does, and the outputs are those of the SPLIT graph's all-int8 conversions."""
     ids, labels, _ = token_data
     keras.utils.set_random_seed(0)
     model = tfkd.students.build("bilstm", VOCABULARY_SIZE, SEQUENCE_LENGTH, 2)
     model.compile(optimizer=keras.optimizers.Adam(0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(ids, labels, epochs=6, verbose=0)
-    for _ in range(4):
-        assert float_tensors(tfkd.convert(model, "int8", ids[:64])) == []
+    files = [tfkd.convert(model, "int8", ids[:64]) for _ in range(6)]
+    assert [float_tensors(flatbuffer) for flatbuffer in files] == [[]] * 6
+    operators = {op["op_name"] for op in TFLiteModel(files[0]).interpreter._get_ops_details()}
+    assert "SPLIT" not in operators and "STRIDED_SLICE" in operators
+    np.testing.assert_array_equal(TFLiteModel(files[0]).predict(ids), TFLiteModel(files[-1]).predict(ids))
 
 
 def test_stripped_names_shrink_the_file_and_change_no_output(token_data):

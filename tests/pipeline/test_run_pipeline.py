@@ -230,30 +230,37 @@ def test_transfer_copies_and_teacher_embeddings_reach_the_distill_stage(small_da
 
 
 class _LearningRates(keras.callbacks.Callback):
-    """The optimizer's learning rate at each batch of a fit."""
+    """The optimizer's learning rate at each batch of a fit; from the second epoch on, validation looks worse,
+    so early stopping (patience 2) would stop the fit after its third epoch."""
 
     def __init__(self):
         super().__init__()
-        self.rates = []
+        self.rates, self.epochs = [], 0
 
     def on_train_batch_begin(self, batch, logs=None):
         optimizer = self.model.optimizer
         rate = optimizer.learning_rate
         self.rates.append(float(rate(optimizer.iterations) if callable(rate) else rate))
 
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+        if epoch:
+            logs["val_accuracy"] = 0.0
+
 
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
-def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_its_epochs(small_dataset, tmp_path,
-                                                                                       schedule):
-    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 2, "transfer_copies": 0,
+def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_all_its_epochs(small_dataset, tmp_path,
+                                                                                        schedule):
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 4, "transfer_copies": 0,
               "learning_rate_schedule": schedule}
     rates = _LearningRates()
     tfkd.run_pipeline(config, tmp_path / "run", until="distill", callbacks=[rates], log=lambda line: None)
     start = tfkd.PipelineConfig().learning_rate
     assert rates.rates[0] == pytest.approx(start)
-    if schedule == "constant":
-        assert rates.rates[-1] == pytest.approx(start)
-    else:  # cosine: about halfway at the middle batch, near 0 at the last
+    if schedule == "constant":  # early stopping: 3 epochs of 4
+        assert rates.epochs == 3 and rates.rates[-1] == pytest.approx(start)
+    else:  # cosine: every epoch runs, about halfway at the middle batch, near 0 at the last
+        assert rates.epochs == 4
         assert 0.35 * start < rates.rates[len(rates.rates) // 2] < 0.65 * start
         assert rates.rates[-1] < 0.05 * start
         assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))

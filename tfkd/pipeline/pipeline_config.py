@@ -119,14 +119,16 @@ class PipelineConfig:
                                             "soft (teacher) loss")
     temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
     distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on validation "
-                                                  "accuracy (patience 2) restores the best")
+                                                  "accuracy (patience 2, none with a cosine "
+                                                  "learning_rate_schedule) restores the best")
     batch_size: int = _setting(32, "distill", "student batch size (distill, prune and QAT)")
     learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
     learning_rate_schedule: str = _setting("constant", "distill", "the distill stage's learning rate over its "
                                                                   "epochs: 'constant', or 'cosine': from "
                                                                   "learning_rate down to 0 at the end of "
-                                                                  "distill_epochs (pruning and QAT keep "
-                                                                  "compress_learning_rate)")
+                                                                  "distill_epochs, which then all run (no "
+                                                                  "early stop; the best epoch is still kept). "
+                                                                  "Pruning and QAT keep compress_learning_rate")
     target_sparsity: float = _setting(0.5, "compress", "final share of zero weights in [0, 1), polynomial decay "
                                                         "while distilling; 0 skips pruning")
     prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling; the best epoch at the "

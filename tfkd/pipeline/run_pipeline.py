@@ -483,7 +483,9 @@ def _distilled_student(run):
     if config.learning_rate_schedule == "cosine":
         steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=config.distill_epochs * steps)
-    _fit(run, "distill", student, data, config.distill_epochs, learning_rate, patience=2)
+    # A decaying rate runs to its end (its last epochs are the slow, careful ones); the best epoch is still kept.
+    patience = config.distill_epochs if config.learning_rate_schedule == "cosine" else 2
+    _fit(run, "distill", student, data, config.distill_epochs, learning_rate, patience=patience)
     _save_atomic(student, path)
     return student
 
