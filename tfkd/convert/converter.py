@@ -268,8 +268,9 @@ def _sliced_gates_call(cell):
     QUANTIZE) in about 1 conversion in 2 of the same model, at random, and
     conversion after conversion at times. STRIDED_SLICE ops, which take the
     scale of their input as SPLIT does, quantize every time (0 float tensors
-    in 10 of 10) and give the same outputs to the bit; the file grows 4%
-    (a tiny BiLSTM: 176 KB against 170 KB), latency does not change.
+    in 10 of 10) and give the same outputs to the bit. Latency does not
+    change; a tiny BiLSTM's file grows 4% (176 KB against 170 KB), the best
+    MR recipe's shrinks 0.2% (1130.5 KiB against 1132.7 KiB).
     Dropout masks are left out: the copy only serves conversion.
     """
     def call(inputs, states, training=None):
