@@ -479,12 +479,12 @@ def _distilled_student(run):
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
     data = _distillation_data(run)
-    learning_rate = config.learning_rate
+    learning_rate, patience = config.learning_rate, 2
     if config.learning_rate_schedule == "cosine":
         steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=config.distill_epochs * steps)
-    # A decaying rate runs to its end (its last epochs are the slow, careful ones); the best epoch is still kept.
-    patience = config.distill_epochs if config.learning_rate_schedule == "cosine" else 2
+        # A decaying rate runs to its end (its last epochs are the slow, careful ones); the best epoch is still kept.
+        patience = config.distill_epochs
     _fit(run, "distill", student, data, config.distill_epochs, learning_rate, patience=patience)
     _save_atomic(student, path)
     return student
