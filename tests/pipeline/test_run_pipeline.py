@@ -503,35 +503,6 @@ def test_pruning_keeps_its_best_epoch_at_the_final_sparsity(small_dataset, tmp_p
     assert abs(np.mean(kernel == 0) - 0.5) < 0.02
 
 
-class _BatchesPerFit(keras.callbacks.Callback):
-    """The number of batches of each fit the callback joins (distill, prune, QAT), in order."""
-
-    def __init__(self):
-        super().__init__()
-        self.batches = []
-
-    def on_train_begin(self, logs=None):
-        self.batches.append(0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches[-1] += 1
-
-
-@pytest.mark.parametrize("compress_data", ["labelled", "distill"])
-def test_compress_data_chooses_what_pruning_and_qat_train_on(small_dataset, tmp_path, compress_data):
-    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 1, "qat_epochs": 1,
-              "compress_data": compress_data}
-    fits = _BatchesPerFit()
-    tfkd.run_pipeline(config, tmp_path / "run", until="qat", callbacks=[fits], log=lambda line: None)
-    train_texts = tfkd.data.load(small_dataset).train.texts
-    variants = tfkd.data.TextAugmenter(seed=0)(train_texts, copies=1)
-    batch_size = tfkd.PipelineConfig().batch_size
-    distill, labelled = -(-(len(train_texts) + len(variants)) // batch_size), -(-len(train_texts) // batch_size)
-    assert len(variants) > len(train_texts) // 4
-    compress = distill if compress_data == "distill" else labelled
-    assert fits.batches == [distill, compress, compress]
-
-
 def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_dataset, tmp_path, monkeypatch):
     monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))  # empty: earlier tests labelled these texts
     first_logs, logs = [], []
