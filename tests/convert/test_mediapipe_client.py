@@ -82,21 +82,31 @@ def test_mediapipe_reads_case_apostrophes_and_unknown_words_as_the_vectorizer_do
 
 
 def test_the_mobile_file_of_tfkd_run_loads_in_mediapipe_and_classifies_mr_as_litert(tmp_path_factory, tmp_path):
-    """`tfkd run` with its default tokenizer ('mediapipe') on MR: mobile/student.tflite.
+    """`tfkd run` with its default tokenizer ('mediapipe') on MR, up to deploy: mobile/student.tflite.
 
-    A quick teacher (1 epoch at 16 tokens) and no transfer variants keep it to minutes; the file's path
-    through deploy is the default recipe's.
+    The teacher is a logits file from TF-IDF + logistic regression (seconds, where fine-tuning MiniLM and
+    converting it took minutes) and there are no transfer variants; the student's path through prune, QAT,
+    convert and deploy is the default recipe's.
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     from tests.conftest import SMALL
 
     output = tmp_path_factory.mktemp("runs") / "mr_mediapipe"
     assert tfkd.PipelineConfig().vectorizer == "mediapipe"
     settings = {**SMALL, "dataset": "mr", "vocabulary_size": 8000, "sequence_length": 64, "transfer_copies": 0,
-                "targets": ["mobile"]}
-    tfkd.run_pipeline(settings, output, log=lambda line: None)
+                "embedding_init": "random", "targets": ["mobile"]}
+    splits = tfkd.data.load("mr")
+    words = TfidfVectorizer().fit(splits.train.texts)
+    teacher = LogisticRegression().fit(words.transform(splits.train.texts), splits.train.labels)
+    labelled = tfkd.pipeline.texts_to_label(settings)
+    np.savez(tmp_path / "teacher.npz", texts=np.array(labelled),
+             logits=teacher.decision_function(words.transform(labelled))[:, None] * np.array([-1.0, 1.0]))
+    tfkd.run_pipeline({**settings, "teacher_logits": str(tmp_path / "teacher.npz")}, output, until="deploy",
+                      log=lambda line: None)
     model = (output / "mobile" / "student.tflite").read_bytes()
     assert read_tflite_metadata(model)["labels"] == ["negative", "positive"]  # standard metadata
-    splits = tfkd.data.load("mr")
     vectorizer = tfkd.data.TextVectorizer.load(output / "tokenizer")
     texts, labels = list(splits.test.texts), np.asarray(splits.test.labels)
     litert = tfkd.TFLiteModel(model).predict(vectorizer(texts))
