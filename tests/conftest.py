@@ -61,6 +61,20 @@ def small_dataset(tmp_path_factory):
     return str(path)
 
 
+def write_tfidf_teacher_logits(splits, texts, path):
+    """A teacher from another framework: TF-IDF + logistic regression (scikit-learn, no Keras, no TensorFlow)
+    fitted on `splits.train`, its two-class logits for `texts` written to `path` in the `teacher_logits`
+    format. Returns the teacher's label predictor (texts -> labels)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    words = TfidfVectorizer().fit(splits.train.texts)
+    model = LogisticRegression().fit(words.transform(splits.train.texts), splits.train.labels)
+    np.savez(path, texts=np.array(texts), logits=model.decision_function(words.transform(texts))[:, None]
+             * np.array([-1.0, 1.0]))
+    return lambda texts: model.predict(words.transform(texts))
+
+
 def assert_config_round_trip(obj):
     """config -> from_config -> config is unchanged."""
     config = obj.get_config()

@@ -88,21 +88,14 @@ def test_the_mobile_file_of_tfkd_run_loads_in_mediapipe_and_classifies_mr_as_lit
     converting it took minutes) and there are no transfer variants; the student's path through prune, QAT,
     convert and deploy is the default recipe's.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    from tests.conftest import SMALL
+    from tests.conftest import SMALL, write_tfidf_teacher_logits
 
     output = tmp_path_factory.mktemp("runs") / "mr_mediapipe"
     assert tfkd.PipelineConfig().vectorizer == "mediapipe"
     settings = {**SMALL, "dataset": "mr", "vocabulary_size": 8000, "sequence_length": 64, "transfer_copies": 0,
                 "embedding_init": "random", "targets": ["mobile"]}
     splits = tfkd.data.load("mr")
-    words = TfidfVectorizer().fit(splits.train.texts)
-    teacher = LogisticRegression().fit(words.transform(splits.train.texts), splits.train.labels)
-    labelled = tfkd.pipeline.texts_to_label(settings)
-    np.savez(tmp_path / "teacher.npz", texts=np.array(labelled),
-             logits=teacher.decision_function(words.transform(labelled))[:, None] * np.array([-1.0, 1.0]))
+    write_tfidf_teacher_logits(splits, tfkd.pipeline.texts_to_label(settings), tmp_path / "teacher.npz")
     tfkd.run_pipeline({**settings, "teacher_logits": str(tmp_path / "teacher.npz")}, output, until="deploy",
                       log=lambda line: None)
     model = (output / "mobile" / "student.tflite").read_bytes()

@@ -13,7 +13,7 @@ import tfkd
 from tfkd._keras import keras, tf
 import tfkd.cli
 from tfkd.pipeline.run_pipeline import STAGES, VERBS, RunDirectoryLocked
-from tests.conftest import SMALL
+from tests.conftest import SMALL, write_tfidf_teacher_logits
 
 
 def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_run):
@@ -288,19 +288,13 @@ def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_
 
 
 def test_a_teacher_known_only_by_a_logits_file_from_another_framework(small_dataset, tmp_path):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     config = {"dataset": small_dataset, **SMALL, "transfer_copies": 1, "embedding_init": "random",
               "targets": ["mobile"]}
     texts = tfkd.pipeline.texts_to_label(config)
     splits = tfkd.data.load(small_dataset)
     assert len(texts) > len(splits.train) + len(splits.validation) + len(splits.test)  # the variants are asked for
-    words = TfidfVectorizer().fit(splits.train.texts)  # a scikit-learn teacher: no Keras, no TensorFlow
-    model = LogisticRegression().fit(words.transform(splits.train.texts), splits.train.labels)
     logits_file = tmp_path / "teacher.npz"
-    np.savez(logits_file, texts=np.array(texts), logits=model.decision_function(words.transform(texts))[:, None]
-             * np.array([-1.0, 1.0]))
+    teacher = write_tfidf_teacher_logits(splits, texts, logits_file)
     logs = []
     results = tfkd.run_pipeline({**config, "teacher_logits": str(logits_file)}, tmp_path / "run", log=logs.append)
     assert [result.name for result in results] == ["student (cnn, float32)", "student pruned 50% + int8",
@@ -308,7 +302,7 @@ def test_a_teacher_known_only_by_a_logits_file_from_another_framework(small_data
     assert not (tmp_path / "run" / "teacher_float32.tflite").exists()
     assert results[-1].accuracy > 0.9
     report = json.loads((tmp_path / "run" / "report.json").read_text())
-    teacher_accuracy = float(np.mean(model.predict(words.transform(splits.test.texts)) == splits.test.labels))
+    teacher_accuracy = float(np.mean(teacher(splits.test.texts) == splits.test.labels))
     assert report["teacher"]["test_accuracy"] == pytest.approx(teacher_accuracy)
     assert report["comparison"]["smaller_than_teacher"] is None
     text = (tmp_path / "run" / "report.md").read_text()
