@@ -7,7 +7,8 @@ from tfkd.distill.distiller import Distiller
 
 
 def train_student(student, train, validation, epochs, learning_rate=1e-3, alpha=DEFAULT_ALPHA,
-                  temperature=DEFAULT_TEMPERATURE, patience=2, start_from_epoch=0, callbacks=(), verbose=0):
+                  temperature=DEFAULT_TEMPERATURE, patience=2, start_from_epoch=0, callbacks=(), verbose=0,
+                  distillation_loss="kl"):
     """Distils into `student` and leaves it at its best epoch by validation accuracy.
 
     What the pipeline's distill, prune and QAT stages and the benchmarks
@@ -31,13 +32,17 @@ def train_student(student, train, validation, epochs, learning_rate=1e-3, alpha=
         callbacks: tf_keras callbacks run before the early stopping (e.g.
             `BackupAndRestore`, pruning's `UpdatePruningStep`). Default none.
         verbose: Keras verbosity. Default 0.
+        distillation_loss: `"kl"` (default; the softened distributions'
+            KL at `temperature`, times T^2) or `"mse"` (squared error of the
+            raw logits, Tang et al. 2019; `temperature` is then unused).
 
     Returns:
         The `History` of the fit.
 
     Raises:
         ValueError: `epochs`, `patience` or `start_from_epoch` out of range,
-            or a bad `alpha`/`temperature` (named by `Distiller`).
+            or a bad `alpha`/`temperature`/`distillation_loss` (named by
+            `Distiller`).
 
     Example:
         >>> student = tfkd.students.build("cnn", 50, 16, 2)
@@ -47,7 +52,8 @@ def train_student(student, train, validation, epochs, learning_rate=1e-3, alpha=
     epochs = check_integer("epochs", epochs, 1)
     patience = check_integer("patience", patience, 1)
     start_from_epoch = check_integer("start_from_epoch", start_from_epoch, 0)
-    distiller = Distiller(student, teacher=None, alpha=alpha, temperature=temperature)
+    distiller = Distiller(student, teacher=None, alpha=alpha, temperature=temperature,
+                          distillation_loss=distillation_loss)
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
     best = keras.callbacks.EarlyStopping("val_accuracy", patience=patience, mode="max", restore_best_weights=True,
                                          start_from_epoch=start_from_epoch)

@@ -13,6 +13,7 @@ from tfkd.convert.converter import CALIBRATED_MODES, MODES
 from tfkd.convert.deploy import TARGETS
 from tfkd.data.loader import BUILTIN_DATASETS
 from tfkd.data.transfer_texts import CORPORA
+from tfkd.distill.losses import DISTILLATION_LOSSES
 from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
@@ -118,6 +119,9 @@ class PipelineConfig:
     alpha: float = _setting(0.1, "distill", "weight of the hard (label) loss in [0, 1]; 1 - alpha weighs the "
                                             "soft (teacher) loss")
     temperature: float = _setting(3.0, "distill", "softmax temperature of the soft loss, > 0")
+    distillation_loss: str = _setting("kl", "distill", "the soft loss of distill, prune and QAT: 'kl' (the "
+                                                       "softened distributions at temperature) or 'mse' (squared "
+                                                       "error of the raw logits; temperature unused)")
     distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on validation "
                                                   "accuracy (patience 2, none with a cosine "
                                                   "learning_rate_schedule) restores the best")
@@ -155,6 +159,7 @@ class PipelineConfig:
         _one_of("vectorizer", self.vectorizer, VECTORIZERS)
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         _one_of("learning_rate_schedule", self.learning_rate_schedule, LEARNING_RATE_SCHEDULES)
+        _one_of("distillation_loss", self.distillation_loss, DISTILLATION_LOSSES)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
                              "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "
