@@ -78,3 +78,24 @@ def test_the_distiller_settings_reach_the_loss(token_data):
         tfkd.distill.train_student(model, data, data, epochs=1, alpha=1.0)
         results.append(model.get_weights())
     assert _same(*results)
+
+
+@pytest.mark.parametrize("loss", ["kl", "mse"])
+def test_the_soft_loss_is_the_one_named(token_data, loss):
+    # One step at learning rate 0 on one batch: the reported soft loss is the named function of the
+    # student's logits and the teacher's (KL of the softened distributions times T^2, or the logits' MSE).
+    ids, labels, logits = token_data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Embedding(VOCABULARY_SIZE, 8), keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(NUM_CLASSES)])
+    student_logits = model(ids).numpy()
+    data = tfkd.logits_dataset(ids, labels, logits, batch_size=len(ids))
+    history = tfkd.distill.train_student(model, data, data, epochs=1, learning_rate=0.0, temperature=2.0,
+                                         distillation_loss=loss)
+    if loss == "mse":
+        expected = np.mean((student_logits - logits) ** 2)
+    else:
+        teacher, student = (np.log(tfkd.distill.losses.soft_targets(value, 2.0).numpy())
+                            for value in (logits, student_logits))
+        expected = np.mean(np.sum(np.exp(teacher) * (teacher - student), axis=-1)) * 4.0
+    assert history.history["distillation_loss"][0] == pytest.approx(expected, rel=1e-4)

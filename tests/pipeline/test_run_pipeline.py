@@ -266,6 +266,30 @@ def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_all_it
         assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))
 
 
+class _SoftLosses(keras.callbacks.Callback):
+    """The soft loss of every fit's Distiller, in the order the fits run."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_begin(self, logs=None):
+        self.losses.append([term.loss for term in self.model.distillation_losses])
+
+
+def test_the_distillation_loss_key_sets_the_soft_loss_of_distill_prune_and_qat(small_dataset, tmp_path):
+    # A logits file teaches (no teacher to fine-tune): the key is what is tested, in every fit.
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
+              "embedding_init": "random", "distillation_loss": "mse"}
+    logits_file = tmp_path / "teacher.npz"
+    write_tfidf_teacher_logits(tfkd.data.load(small_dataset), tfkd.pipeline.texts_to_label(config), logits_file)
+    soft = _SoftLosses()
+    tfkd.run_pipeline({**config, "teacher_logits": str(logits_file)}, tmp_path / "run", until="qat",
+                      callbacks=[soft], log=lambda line: None)
+    assert soft.losses == [["mse"]] * 3
+    assert tfkd.PipelineConfig().distillation_loss == "kl"
+
+
 def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_dataset, tmp_path):
     config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "student": "bilstm", "units": 12,
               "transfer_copies": 0, "transfer_corpora": ["tweets"], "corpus_copies": 1}
