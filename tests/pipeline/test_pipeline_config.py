@@ -48,6 +48,8 @@ def test_integers_are_accepted_for_float_settings():
      r"'learning_rate_schedule' must be one of \['constant', 'cosine'\]; received 'linear'"),
     ({"distillation_loss": "cross_entropy"},
      r"'distillation_loss' must be one of \['kl', 'mse'\]; received 'cross_entropy'"),
+    ({"compress_data": "transfer"},
+     r"'compress_data' must be one of \['labelled', 'distill'\]; received 'transfer'"),
     ({"embedding_init": "teacher", "vectorizer": "hashed"},
      r"'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer 'word', 'mediapipe' or "
      r"'wordpiece'; "
@@ -73,7 +75,7 @@ def test_integers_are_accepted_for_float_settings():
 ], ids=["unknown-key", "student", "dataset", "type", "bool", "alpha-below", "alpha-above", "sparsity-1",
         "temperature-0", "temperature-nan", "learning-rate-inf", "compress-learning-rate-negative",
         "teacher-learning-rate-0", "embedding-dim-0", "embedding-dim-1025", "length-0", "epochs-negative", "quantization", "target", "vectorizer", "embedding-init",
-        "learning-rate-schedule", "distillation-loss",
+        "learning-rate-schedule", "distillation-loss", "compress-data",
         "teacher-vectors-hashed", "copies-negative", "seed-negative", "teacher-seed-negative",
         "teacher-seed-type", "logits-not-npz", "logits-with-teacher-vectors", "units-0", "units-1025", "corpus-unknown",
         "corpus-copies-without-corpora", "corpus-copies-negative", "qat-float16",

@@ -266,6 +266,14 @@ def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_all_it
         assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))
 
 
+def _taught_by_a_logits_file(config, tmp_path):
+    """`config` taught by a TF-IDF teacher's logits file (no teacher to fine-tune: seconds, not a minute),
+    for tests of what the student's stages do."""
+    logits_file = tmp_path / "teacher.npz"
+    write_tfidf_teacher_logits(tfkd.data.load(config["dataset"]), tfkd.pipeline.texts_to_label(config), logits_file)
+    return {**config, "embedding_init": "random", "teacher_logits": str(logits_file)}
+
+
 class _SoftLosses(keras.callbacks.Callback):
     """The soft loss of every fit's Distiller, in the order the fits run."""
 
@@ -278,14 +286,10 @@ class _SoftLosses(keras.callbacks.Callback):
 
 
 def test_the_distillation_loss_key_sets_the_soft_loss_of_distill_prune_and_qat(small_dataset, tmp_path):
-    # A logits file teaches (no teacher to fine-tune): the key is what is tested, in every fit.
-    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
-              "embedding_init": "random", "distillation_loss": "mse"}
-    logits_file = tmp_path / "teacher.npz"
-    write_tfidf_teacher_logits(tfkd.data.load(small_dataset), tfkd.pipeline.texts_to_label(config), logits_file)
+    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
+                                       "distillation_loss": "mse"}, tmp_path)
     soft = _SoftLosses()
-    tfkd.run_pipeline({**config, "teacher_logits": str(logits_file)}, tmp_path / "run", until="qat",
-                      callbacks=[soft], log=lambda line: None)
+    tfkd.run_pipeline(config, tmp_path / "run", until="qat", callbacks=[soft], log=lambda line: None)
     assert soft.losses == [["mse"]] * 3
     assert tfkd.PipelineConfig().distillation_loss == "kl"
 
@@ -519,6 +523,35 @@ def test_pruning_keeps_its_best_epoch_at_the_final_sparsity(small_dataset, tmp_p
     assert accuracy == pytest.approx(max(spoil.validation[2:]), abs=1e-6)
     kernel = pruned.get_layer("embedding").get_weights()[0]
     assert abs(np.mean(kernel == 0) - 0.5) < 0.02
+
+
+class _BatchesPerFit(keras.callbacks.Callback):
+    """The number of batches of each fit the callback joins (distill, prune, QAT), in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_train_begin(self, logs=None):
+        self.batches.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches[-1] += 1
+
+
+@pytest.mark.parametrize("compress_data", ["labelled", "distill"])
+def test_compress_data_chooses_what_pruning_and_qat_train_on(small_dataset, tmp_path, compress_data):
+    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 1,
+                                       "qat_epochs": 1, "compress_data": compress_data}, tmp_path)
+    fits = _BatchesPerFit()
+    tfkd.run_pipeline(config, tmp_path / "run", until="qat", callbacks=[fits], log=lambda line: None)
+    train_texts = tfkd.data.load(small_dataset).train.texts
+    variants = tfkd.data.TextAugmenter(seed=0)(train_texts, copies=1)
+    batch_size = tfkd.PipelineConfig().batch_size
+    distill, labelled = -(-(len(train_texts) + len(variants)) // batch_size), -(-len(train_texts) // batch_size)
+    assert len(variants) > len(train_texts) // 4
+    compress = distill if compress_data == "distill" else labelled
+    assert fits.batches == [distill, compress, compress]
 
 
 def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_dataset, tmp_path, monkeypatch):

@@ -26,6 +26,7 @@ TEACHER_FIT_TEXTS, MAX_DERIVED_TEACHER_EPOCHS = 8_000, 3
 RECIPES_DIR = pathlib.Path(__file__).parent / "recipes"
 EMBEDDING_INITS = ("random", "teacher")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+COMPRESS_DATA = ("labelled", "distill")
 QUANTIZATIONS = tuple(mode for mode in MODES if mode != "float32")
 # The groups of keys, in the order the run reads them (`tfkd config` prints them so; run_pipeline.Stage.settings).
 SETTING_GROUPS = ("data", "teacher", "distill", "compress", "convert", "benchmark")
@@ -106,10 +107,10 @@ class PipelineConfig:
                                                         "vectorizer 'mediapipe', 'word' or 'wordpiece')")
     transfer_copies: int = _setting(None, "distill", "perturbed variants of each training text (masking and n-gram "
                                                   "sampling, tfkd.data.TextAugmenter) labelled by the teacher and "
-                                                  "added to the distill stage's data (pruning and QAT train on "
-                                                  "the labelled texts); 0 adds none; null: derived from the "
-                                                     f"data, enough for about {TRANSFER_SET_TEXTS:,} texts with "
-                                                     f"the training texts (in [1, {MAX_DERIVED_COPIES}])")
+                                                  "added to the distill stage's data (and to pruning's and QAT's "
+                                                  "with compress_data 'distill'); 0 adds none; null: derived "
+                                                  f"from the data, enough for about {TRANSFER_SET_TEXTS:,} texts with "
+                                                  f"the training texts (in [1, {MAX_DERIVED_COPIES}])")
     transfer_corpora: tuple = _setting((), "distill", f"other-domain sentences, any of {list(CORPORA)} (shipped "
                                                       "with MR, offline), labelled by the teacher and added to "
                                                       "the distill stage's data; texts of the dataset's splits "
@@ -139,6 +140,11 @@ class PipelineConfig:
                                                 "final sparsity (validation accuracy) is kept")
     compress_learning_rate: float = _setting(3e-4, "compress", "student Adam learning rate while pruning and "
                                                                "in QAT: they start from the distilled weights")
+    compress_data: str = _setting("labelled", "compress", "what pruning and QAT train on: 'labelled' (the "
+                                                          "training split: short stages) or 'distill' (the "
+                                                          "distill stage's data, the transfer texts too: an "
+                                                          "epoch lasts as long as a distill epoch, so set "
+                                                          "prune_epochs and qat_epochs low)")
     qat_epochs: int = _setting(1, "compress", "epochs of (pruning-preserving) quantization-aware training while "
                                               "distilling; 0 skips it; needs quantization 'int8'")
     quantization: str = _setting("int8", "convert", f"the compressed student's .tflite: one of {list(QUANTIZATIONS)}")
@@ -160,6 +166,7 @@ class PipelineConfig:
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         _one_of("learning_rate_schedule", self.learning_rate_schedule, LEARNING_RATE_SCHEDULES)
         _one_of("distillation_loss", self.distillation_loss, DISTILLATION_LOSSES)
+        _one_of("compress_data", self.compress_data, COMPRESS_DATA)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "
                              "'word', 'mediapipe' or 'wordpiece'; received vectorizer='hashed' (set "

@@ -508,19 +508,15 @@ def _fit(run, stage, model, data, epochs, learning_rate, callbacks=(), **best_ep
 
 
 def _pruned_student(run):
-    """Pruned while distilling, from the distilled weights; the best epoch at the final sparsity is kept.
-
-    Pruning and QAT start from the distilled weights and train on the
-    labelled texts alone, which keeps them short; the transfer texts serve
-    the distill stage.
-    """
-    config, student, data = run.config, run.outputs["distill"], run.data
+    """Pruned while distilling, from the distilled weights; the best epoch at the final sparsity is kept."""
+    config, student = run.config, run.outputs["distill"]
     if not config.target_sparsity:
         return student
     path = run.path("student_pruned.keras")
     saved = _reused(run, path, keras.models.load_model)
     if saved is not None:
         return saved
+    data = _compression_data(run)
     steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
     wrapped = prune(student, config.target_sparsity, steps_per_epoch=steps, epochs=config.prune_epochs)
     # Epochs before the schedule reaches its target score a denser model: they cannot be the one kept.
@@ -547,10 +543,16 @@ def _quantization_aware_student(run):
     if saved is not None:
         return saved
     quantized = build()
-    _fit(run, "qat", quantized, run.data, run.config.qat_epochs, run.config.compress_learning_rate,
+    _fit(run, "qat", quantized, _compression_data(run), run.config.qat_epochs, run.config.compress_learning_rate,
          patience=run.config.qat_epochs)
     _save_atomic(quantized, path, weights_only=True)
     return quantized
+
+
+def _compression_data(run):
+    """What pruning and QAT train on (`compress_data`): the labelled texts alone keep those stages short;
+    'distill' gives them the distill stage's data."""
+    return _distillation_data(run) if run.config.compress_data == "distill" else run.data
 
 
 def _with_weights(model, path):
