@@ -139,7 +139,8 @@ def test_a_different_config_in_the_same_directory_is_refused(finished_run, small
 
 def test_a_changed_compress_key_reuses_the_distilled_student_and_moves_the_later_outputs_aside(small_dataset,
                                                                                                    tmp_path):
-    output, config = tmp_path / "run", {"dataset": small_dataset, **SMALL, "transfer_copies": 0}
+    output = tmp_path / "run"
+    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "transfer_copies": 0}, tmp_path)
     tfkd.run_pipeline(config, output, log=lambda line: None)
     before = {path.relative_to(output): path.read_bytes() for path in output.rglob("*")
               if path.is_file() and path.name not in ("run.log", ".tfkd.lock", "stage_seconds.json")}
@@ -573,7 +574,8 @@ def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_datas
 def test_two_concurrent_runs_on_one_directory_leave_what_one_run_leaves(small_dataset, tmp_path):
     # Two real `tfkd run` processes: the second stops with status 2 naming the first, which finishes untouched.
     config = tmp_path / "small.yaml"
-    config.write_text(json.dumps({"dataset": small_dataset, **SMALL, "benchmark_runs": 2}))  # JSON is YAML
+    settings = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "benchmark_runs": 2}, tmp_path)
+    config.write_text(json.dumps(settings))  # JSON is YAML
     shared, alone = tmp_path / "shared", tmp_path / "alone"
 
     def command(output):
