@@ -75,6 +75,14 @@ def write_tfidf_teacher_logits(splits, texts, path):
     return lambda texts: model.predict(words.transform(texts))
 
 
+def taught_by_a_logits_file(config, directory):
+    """`config` taught by a TF-IDF teacher's logits file written in `directory` (no teacher to fine-tune or
+    convert: seconds, not minutes), for tests of what the student's stages and the run directory do."""
+    logits_file = directory / "teacher.npz"
+    write_tfidf_teacher_logits(tfkd.data.load(config["dataset"]), tfkd.pipeline.texts_to_label(config), logits_file)
+    return {**config, "embedding_init": "random", "teacher_logits": str(logits_file)}
+
+
 def assert_config_round_trip(obj):
     """config -> from_config -> config is unchanged."""
     config = obj.get_config()

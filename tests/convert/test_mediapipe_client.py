@@ -88,18 +88,16 @@ def test_the_mobile_file_of_tfkd_run_loads_in_mediapipe_and_classifies_mr_as_lit
     converting it took minutes) and there are no transfer variants; the student's path through prune, QAT,
     convert and deploy is the default recipe's.
     """
-    from tests.conftest import SMALL, write_tfidf_teacher_logits
+    from tests.conftest import SMALL, taught_by_a_logits_file
 
     output = tmp_path_factory.mktemp("runs") / "mr_mediapipe"
     assert tfkd.PipelineConfig().vectorizer == "mediapipe"
-    settings = {**SMALL, "dataset": "mr", "vocabulary_size": 8000, "sequence_length": 64, "transfer_copies": 0,
-                "embedding_init": "random", "targets": ["mobile"]}
-    splits = tfkd.data.load("mr")
-    write_tfidf_teacher_logits(splits, tfkd.pipeline.texts_to_label(settings), tmp_path / "teacher.npz")
-    tfkd.run_pipeline({**settings, "teacher_logits": str(tmp_path / "teacher.npz")}, output, until="deploy",
-                      log=lambda line: None)
+    settings = taught_by_a_logits_file({**SMALL, "dataset": "mr", "vocabulary_size": 8000, "sequence_length": 64,
+                                        "transfer_copies": 0, "targets": ["mobile"]}, tmp_path)
+    tfkd.run_pipeline(settings, output, until="deploy", log=lambda line: None)
     model = (output / "mobile" / "student.tflite").read_bytes()
     assert read_tflite_metadata(model)["labels"] == ["negative", "positive"]  # standard metadata
+    splits = tfkd.data.load("mr")
     vectorizer = tfkd.data.TextVectorizer.load(output / "tokenizer")
     texts, labels = list(splits.test.texts), np.asarray(splits.test.labels)
     litert = tfkd.TFLiteModel(model).predict(vectorizer(texts))

@@ -13,7 +13,7 @@ import tfkd
 from tfkd._keras import keras, tf
 import tfkd.cli
 from tfkd.pipeline.run_pipeline import STAGES, VERBS, RunDirectoryLocked
-from tests.conftest import SMALL, write_tfidf_teacher_logits
+from tests.conftest import SMALL, taught_by_a_logits_file, write_tfidf_teacher_logits
 
 
 def test_run_writes_models_tokenizer_and_a_report_measured_in_litert(finished_run):
@@ -140,7 +140,7 @@ def test_a_different_config_in_the_same_directory_is_refused(finished_run, small
 def test_a_changed_compress_key_reuses_the_distilled_student_and_moves_the_later_outputs_aside(small_dataset,
                                                                                                    tmp_path):
     output = tmp_path / "run"
-    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "transfer_copies": 0}, tmp_path)
+    config = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "transfer_copies": 0}, tmp_path)
     tfkd.run_pipeline(config, output, log=lambda line: None)
     before = {path.relative_to(output): path.read_bytes() for path in output.rglob("*")
               if path.is_file() and path.name not in ("run.log", ".tfkd.lock", "stage_seconds.json")}
@@ -267,14 +267,6 @@ def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_all_it
         assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))
 
 
-def _taught_by_a_logits_file(config, tmp_path):
-    """`config` taught by a TF-IDF teacher's logits file (no teacher to fine-tune: seconds, not a minute),
-    for tests of what the student's stages do."""
-    logits_file = tmp_path / "teacher.npz"
-    write_tfidf_teacher_logits(tfkd.data.load(config["dataset"]), tfkd.pipeline.texts_to_label(config), logits_file)
-    return {**config, "embedding_init": "random", "teacher_logits": str(logits_file)}
-
-
 class _SoftLosses(keras.callbacks.Callback):
     """The soft loss of every fit's Distiller, in the order the fits run."""
 
@@ -287,7 +279,7 @@ class _SoftLosses(keras.callbacks.Callback):
 
 
 def test_the_distillation_loss_key_sets_the_soft_loss_of_distill_prune_and_qat(small_dataset, tmp_path):
-    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
+    config = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
                                        "distillation_loss": "mse"}, tmp_path)
     soft = _SoftLosses()
     tfkd.run_pipeline(config, tmp_path / "run", until="qat", callbacks=[soft], log=lambda line: None)
@@ -542,7 +534,7 @@ class _BatchesPerFit(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("compress_data", ["labelled", "distill"])
 def test_compress_data_chooses_what_pruning_and_qat_train_on(small_dataset, tmp_path, compress_data):
-    config = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 1,
+    config = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 1,
                                        "qat_epochs": 1, "compress_data": compress_data}, tmp_path)
     fits = _BatchesPerFit()
     tfkd.run_pipeline(config, tmp_path / "run", until="qat", callbacks=[fits], log=lambda line: None)
@@ -574,7 +566,7 @@ def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_datas
 def test_two_concurrent_runs_on_one_directory_leave_what_one_run_leaves(small_dataset, tmp_path):
     # Two real `tfkd run` processes: the second stops with status 2 naming the first, which finishes untouched.
     config = tmp_path / "small.yaml"
-    settings = _taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "benchmark_runs": 2}, tmp_path)
+    settings = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "benchmark_runs": 2}, tmp_path)
     config.write_text(json.dumps(settings))  # JSON is YAML
     shared, alone = tmp_path / "shared", tmp_path / "alone"
 

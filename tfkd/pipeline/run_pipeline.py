@@ -146,6 +146,13 @@ class _Run:
         return {split: vectorizer(splits[split].texts) for split in ("train", "validation", "test")}
 
     @functools.cached_property
+    def transfer_ids(self):
+        """The student's token ids of each teacher-labelled transfer split (every split of the teacher's logits
+        but train and validation): {split: int32 [n, sequence_length]}; vectorized once for distill, prune and QAT."""
+        texts, vectorizer = self.outputs["teacher logits"]["texts"], self.outputs["tokenizer"]
+        return {split: vectorizer(texts[split]) for split in texts if split not in ("train", "validation")}
+
+    @functools.cached_property
     def data(self):
         """(ids, label, teacher logits) datasets of the labelled train and validation texts."""
         splits, logits, config = self.outputs["data"], self.outputs["teacher logits"]["logits"], self.config
@@ -450,14 +457,13 @@ def _distillation_data(run):
 
     A transfer text's hard label is the teacher's top class.
     """
-    texts, logits = run.outputs["teacher logits"]["texts"], run.outputs["teacher logits"]["logits"]
-    extra = [split for split in texts if split not in ("train", "validation")]
+    logits, extra = run.outputs["teacher logits"]["logits"], run.transfer_ids
     if not extra:
         return run.data
-    config, splits, vectorizer, ids = run.config, run.outputs["data"], run.outputs["tokenizer"], run.ids
-    run.log("   " + " + ".join(f"{len(texts[split]):,} {split}" for split in extra)
+    config, splits = run.config, run.outputs["data"]
+    run.log("   " + " + ".join(f"{len(extra[split]):,} {split}" for split in extra)
             + f" teacher-labelled texts join the {len(splits.train.texts):,} training texts")
-    train = logits_dataset(np.concatenate([ids["train"]] + [vectorizer(texts[split]) for split in extra]),
+    train = logits_dataset(np.concatenate([run.ids["train"]] + [extra[split] for split in extra]),
                            np.concatenate([np.asarray(splits.train.labels)]
                                           + [logits[split].argmax(-1) for split in extra]),
                            np.concatenate([logits["train"]] + [logits[split] for split in extra]), config.batch_size,
