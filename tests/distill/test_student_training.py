@@ -10,15 +10,16 @@ from tests.conftest import NUM_CLASSES, SEQUENCE_LENGTH, VOCABULARY_SIZE
 
 
 class _WeightsPerEpoch(keras.callbacks.Callback):
-    """The student's weights and validation accuracy at the end of every epoch."""
+    """The student's weights, validation accuracy and validation loss at the end of every epoch."""
 
     def __init__(self, student):
         super().__init__()
-        self.student, self.weights, self.accuracies = student, [], []
+        self.student, self.weights, self.accuracies, self.losses = student, [], [], []
 
     def on_epoch_end(self, epoch, logs=None):
         self.weights.append([value.copy() for value in self.student.get_weights()])
         self.accuracies.append(logs["val_accuracy"])
+        self.losses.append(logs["val_loss"])
 
 
 def _same(weights_a, weights_b):
@@ -45,6 +46,28 @@ def test_the_best_validation_epoch_is_kept_not_the_last(student, falling_validat
     # Ties keep the earliest epoch: the first one allowed, whose weights differ from the last epoch's.
     assert _same(student.get_weights(), recorder.weights[start_from_epoch])
     assert not _same(student.get_weights(), recorder.weights[-1])
+
+
+def test_monitor_val_loss_keeps_the_epoch_of_the_lowest_validation_loss(student, token_data):
+    # Labels and teacher agree that every text is class 0: validation accuracy is 100% from the first epoch
+    # on (ties keep the earliest epoch) while the loss goes on falling, so the two monitors keep different epochs.
+    ids, _, _ = token_data
+    towards_zero = np.tile(np.array([[4.0, -4.0]], "float32"), (len(ids), 1))
+    data = tfkd.logits_dataset(ids, np.zeros(len(ids), "int32"), towards_zero, batch_size=32)
+    recorder = _WeightsPerEpoch(student)
+    tfkd.distill.train_student(student, data, data, epochs=4, learning_rate=1e-2, patience=4, monitor="val_loss",
+                               callbacks=[recorder])
+    lowest = int(np.argmin(recorder.losses))
+    assert recorder.accuracies[0] == 1.0
+    assert lowest > 0
+    assert _same(student.get_weights(), recorder.weights[lowest])
+
+
+def test_an_unknown_monitor_is_refused_by_name(student, token_data):
+    data = tfkd.logits_dataset(*token_data)
+    with pytest.raises(ValueError, match=r"`monitor` must be one of \['val_accuracy', 'val_loss'\]; "
+                                         r"received monitor='accuracy'"):
+        tfkd.distill.train_student(student, data, data, epochs=1, monitor="accuracy")
 
 
 def test_it_learns_and_stops_when_validation_stops_improving(student, token_data):

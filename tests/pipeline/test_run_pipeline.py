@@ -287,6 +287,24 @@ def test_the_distillation_loss_key_sets_the_soft_loss_of_distill_prune_and_qat(s
     assert tfkd.PipelineConfig().distillation_loss == "kl"
 
 
+def test_the_monitor_key_picks_the_kept_epoch_of_distill_prune_and_qat(small_dataset, tmp_path, monkeypatch):
+    # The real train_student runs; the wrapper notes what each fit was asked to monitor
+    # (train_student's own test shows what the monitor keeps).
+    module = sys.modules["tfkd.pipeline.run_pipeline"]  # the package's `run_pipeline` is the function
+    monitors, train_student = [], module.train_student
+
+    def noting(*args, **kwargs):
+        monitors.append(kwargs["monitor"])
+        return train_student(*args, **kwargs)
+
+    monkeypatch.setattr(module, "train_student", noting)
+    config = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0,
+                                       "monitor": "val_loss"}, tmp_path)
+    tfkd.run_pipeline(config, tmp_path / "run", until="qat", log=lambda line: None)
+    assert monitors == ["val_loss"] * 3
+    assert tfkd.PipelineConfig().monitor == "val_accuracy"
+
+
 def test_other_domain_sentences_and_their_variants_join_the_distill_stage(small_dataset, tmp_path):
     config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "student": "bilstm", "units": 12,
               "transfer_copies": 0, "transfer_corpora": ["tweets"], "corpus_copies": 1}

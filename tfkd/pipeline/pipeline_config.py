@@ -14,6 +14,7 @@ from tfkd.convert.deploy import TARGETS
 from tfkd.data.loader import BUILTIN_DATASETS
 from tfkd.data.transfer_texts import CORPORA
 from tfkd.distill.losses import DISTILLATION_LOSSES
+from tfkd.distill.student_training import MONITORS
 from tfkd.students import STUDENTS
 
 DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
@@ -123,9 +124,14 @@ class PipelineConfig:
     distillation_loss: str = _setting("kl", "distill", "the soft loss of distill, prune and QAT: 'kl' (the "
                                                        "softened distributions at temperature) or 'mse' (squared "
                                                        "error of the raw logits; temperature unused)")
-    distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on validation "
-                                                  "accuracy (patience 2, none with a cosine "
+    distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on monitor "
+                                                  "(patience 2, none with a cosine "
                                                   "learning_rate_schedule) restores the best")
+    monitor: str = _setting("val_accuracy", "distill", "what picks the epoch that distill, prune and QAT keep: "
+                                                       "'val_accuracy' (highest) or 'val_loss' (lowest blended "
+                                                       "loss against labels and teacher logits: continuous, "
+                                                       "where accuracy on a small validation split moves in "
+                                                       "steps of one text)")
     batch_size: int = _setting(32, "distill", "student batch size (distill, prune and QAT)")
     learning_rate: float = _setting(1e-3, "distill", "student Adam learning rate")
     learning_rate_schedule: str = _setting("constant", "distill", "the distill stage's learning rate over its "
@@ -137,7 +143,7 @@ class PipelineConfig:
     target_sparsity: float = _setting(0.5, "compress", "final share of zero weights in [0, 1), polynomial decay "
                                                         "while distilling; 0 skips pruning")
     prune_epochs: int = _setting(4, "compress", "epochs of pruning while distilling; the best epoch at the "
-                                                "final sparsity (validation accuracy) is kept")
+                                                "final sparsity (by monitor) is kept")
     compress_learning_rate: float = _setting(3e-4, "compress", "student Adam learning rate while pruning and "
                                                                "in QAT: they start from the distilled weights")
     compress_data: str = _setting("labelled", "compress", "what pruning and QAT train on: 'labelled' (the "
@@ -166,6 +172,7 @@ class PipelineConfig:
         _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         _one_of("learning_rate_schedule", self.learning_rate_schedule, LEARNING_RATE_SCHEDULES)
         _one_of("distillation_loss", self.distillation_loss, DISTILLATION_LOSSES)
+        _one_of("monitor", self.monitor, list(MONITORS))
         _one_of("compress_data", self.compress_data, COMPRESS_DATA)
         if self.embedding_init == "teacher" and self.vectorizer == "hashed":
             raise ValueError("config key 'embedding_init' 'teacher' needs a vocabulary to look up, i.e. vectorizer "

@@ -507,7 +507,7 @@ def _fit(run, stage, model, data, epochs, learning_rate, callbacks=(), **best_ep
     callbacks = [keras.callbacks.BackupAndRestore(str(backup))] + run.callbacks + list(callbacks)
     train_student(model, data["train"], data["validation"], epochs, learning_rate, run.config.alpha,
                   run.config.temperature, callbacks=callbacks, verbose=keras_verbosity(),
-                  distillation_loss=run.config.distillation_loss, **best_epoch)
+                  distillation_loss=run.config.distillation_loss, monitor=run.config.monitor, **best_epoch)
     for folder in (backup, backup.parent):  # BackupAndRestore empties its folder at the end of a fit
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
