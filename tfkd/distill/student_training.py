@@ -17,8 +17,9 @@ def train_student(student, train, validation, epochs, learning_rate=1e-3, alpha=
     What the pipeline's distill, prune and QAT stages and the benchmarks
     all run: a teacher-less `Distiller` on `(ids, labels, teacher_logits)`
     batches (`tfkd.logits_dataset`), Adam, and early stopping that restores
-    the weights of the best validation epoch (`monitor`). The best epoch is kept even
-    when training stops at `epochs` without running out of patience.
+    the weights of the best validation epoch by `monitor`. The best epoch is
+    kept even when training stops at `epochs` without running out of
+    patience.
 
     Args:
         student: tf_keras model mapping ids to logits; trained in place.
@@ -48,8 +49,8 @@ def train_student(student, train, validation, epochs, learning_rate=1e-3, alpha=
 
     Raises:
         ValueError: `epochs`, `patience` or `start_from_epoch` out of range,
-            `monitor` not one of `MONITORS`, or a bad `alpha`/`temperature`/`distillation_loss` (named by
-            `Distiller`).
+            `monitor` not a key of `MONITORS`, or a bad `alpha`,
+            `temperature` or `distillation_loss` (named by `Distiller`).
 
     Example:
         >>> student = tfkd.students.build("cnn", 50, 16, 2)
