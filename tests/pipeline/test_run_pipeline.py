@@ -93,8 +93,8 @@ def test_three_classes_go_through_every_stage(tmp_path):
 
 
 def test_qat_can_be_skipped(small_dataset, tmp_path):
-    results = tfkd.run_pipeline({"dataset": small_dataset, **SMALL, "qat_epochs": 0}, tmp_path / "no_qat",
-                                log=lambda line: None)
+    config = taught_by_a_logits_file({"dataset": small_dataset, **SMALL, "qat_epochs": 0}, tmp_path)
+    results = tfkd.run_pipeline(config, tmp_path / "no_qat", log=lambda line: None)
     assert [result.name for result in results][-1] == "student pruned 50% + int8"
     assert not (tmp_path / "no_qat" / "student_pruned_qat_int8.tflite").exists()
 
