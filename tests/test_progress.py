@@ -1,0 +1,44 @@
+"""tfkd.progress: what a long loop shows where no progress bar can be drawn (a log file, CI)."""
+
+import pytest
+
+from tfkd import progress as progress_module
+from tfkd.progress import progress
+
+
+@pytest.fixture
+def in_a_log(monkeypatch):
+    """Progress shown (not TFKD_QUIET), on a stderr that is not a terminal (pytest's capture)."""
+    monkeypatch.delenv("TFKD_QUIET", raising=False)
+
+
+def test_a_long_loop_in_a_log_prints_how_far_it_is_and_the_time_left(in_a_log, monkeypatch, capsys):
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_SECONDS", 0)
+    assert list(progress(["a", "b", "c", "d"], "teacher logits")) == ["a", "b", "c", "d"]
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" after ")[0] for line in lines] == [
+        "   teacher logits: 25% (1 of 4)", "   teacher logits: 50% (2 of 4)", "   teacher logits: 75% (3 of 4)"]
+    assert all(line.endswith(" s left") for line in lines)
+
+
+def test_a_loop_of_unknown_length_counts_what_is_done(in_a_log, monkeypatch, capsys):
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_SECONDS", 0)
+    assert list(progress((n for n in range(2)), "bench")) == [0, 1]
+    assert [line.split(" after ")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "   bench: 1", "   bench: 2"]
+
+
+def test_a_short_loop_prints_nothing(in_a_log, capsys):
+    assert list(progress(range(1000), "accuracy")) == list(range(1000))
+    assert capsys.readouterr().err == ""
+
+
+def test_tfkd_quiet_hands_the_loop_back_as_it_is(monkeypatch):
+    monkeypatch.setenv("TFKD_QUIET", "1")
+    items = ["a"]
+    assert progress(items, "teacher logits") is items
+
+
+@pytest.mark.parametrize("seconds, text", [(5, "5 s"), (89, "89 s"), (600, "10 min")])
+def test_durations_are_read_in_seconds_then_minutes(seconds, text):
+    assert progress_module._duration(seconds) == text
