@@ -21,6 +21,19 @@ def test_a_long_loop_in_a_log_prints_how_far_it_is_and_the_time_left(in_a_log, m
     assert all(line.endswith(" s left") for line in lines)
 
 
+def test_a_loop_whose_items_grow_reckons_its_share_by_the_work_done(in_a_log, monkeypatch, capsys):
+    # Batches sorted by length: the last one holds most of the tokens, so 3 of 4 items are 30% of the work.
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_SECONDS", 0)
+    assert list(progress(["a", "b", "c", "d"], "teacher logits", work=[1, 1, 1, 7])) == ["a", "b", "c", "d"]
+    assert [line.split(" after ")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "   teacher logits: 10% (1 of 4)", "   teacher logits: 20% (2 of 4)", "   teacher logits: 30% (3 of 4)"]
+
+
+def test_work_needs_one_cost_per_item(in_a_log):
+    with pytest.raises(ValueError, match="work has 2 costs for a loop of 3 items"):
+        progress(["a", "b", "c"], "teacher logits", work=[1, 2])
+
+
 def test_a_loop_of_unknown_length_counts_what_is_done(in_a_log, monkeypatch, capsys):
     monkeypatch.setattr(progress_module, "LOG_INTERVAL_SECONDS", 0)
     assert list(progress((n for n in range(2)), "bench")) == [0, 1]

@@ -8,7 +8,7 @@ import time
 LOG_INTERVAL_SECONDS = 60
 
 
-def progress(iterable, description, total=None):
+def progress(iterable, description, total=None, work=None):
     """Wraps `iterable` so that a long loop shows how far it is.
 
     On a terminal or in a notebook: a tqdm bar (when tqdm is installed).
@@ -16,36 +16,49 @@ def progress(iterable, description, total=None):
     prints a line to stderr every `LOG_INTERVAL_SECONDS` instead, with its
     share done and the time left, e.g. `teacher logits: 20% (1,000 of
     4,992) after 4 min, about 16 min left`. Silent when TFKD_QUIET=1.
+
+    `work`, when given, is what each item costs (e.g. the tokens in each
+    batch, in the loop's order): the share done and the time left are then
+    reckoned by the work done, not by the items, so a loop whose items grow
+    (batches sorted by length) does not promise an end it cannot keep.
     """
     if os.environ.get("TFKD_QUIET") == "1":
         return iterable
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)
+    work = None if work is None else [float(cost) for cost in work]
+    if work is not None and total != len(work):
+        raise ValueError(f"work has {len(work)} costs for a loop of {total} items: give one cost per item")
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        return _logged(iterable, description, total)
+        return _logged(iterable, description, total, work)
     bar = tqdm(iterable, desc=description, total=total, leave=False, dynamic_ncols=True, disable=None)
-    return _logged(iterable, description, total) if bar.disable else bar
+    return _logged(iterable, description, total, work) if bar.disable else bar
 
 
-def _logged(iterable, description, total):
+def _logged(iterable, description, total, work=None):
     """`iterable`, with a line on stderr each `LOG_INTERVAL_SECONDS` while it runs."""
     start = last = time.perf_counter()
+    all_work, work_done, share = (sum(work), 0.0, None) if work else (None, None, None)
     for done, item in enumerate(iterable, 1):
         yield item
+        if all_work:
+            work_done += work[done - 1]
+            share = work_done / all_work
         now = time.perf_counter()
         if now - last >= LOG_INTERVAL_SECONDS and (total is None or done < total):
             last = now
-            print(f"   {description}: {_how_far(done, total, now - start)}", file=sys.stderr, flush=True)
+            print(f"   {description}: {_how_far(done, total, now - start, share)}", file=sys.stderr, flush=True)
 
 
-def _how_far(done, total, seconds):
-    """E.g. `20% (1,000 of 4,992) after 4 min, about 16 min left`."""
+def _how_far(done, total, seconds, share=None):
+    """E.g. `20% (1,000 of 4,992) after 4 min, about 16 min left`; `share`: the part of the work done, if not done / total."""
     if not total:
         return f"{done:,} after {_duration(seconds)}"
-    left = seconds * (total - done) / done
-    return f"{done / total:.0%} ({done:,} of {total:,}) after {_duration(seconds)}, about {_duration(left)} left"
+    share = done / total if share is None else share
+    left = seconds * (1.0 - share) / share if share else 0.0
+    return f"{share:.0%} ({done:,} of {total:,}) after {_duration(seconds)}, about {_duration(left)} left"
 
 
 def _duration(seconds):

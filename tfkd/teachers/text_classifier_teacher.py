@@ -275,10 +275,12 @@ def _by_length(forward, features, batch_size, description):
     """
     lengths = features["padding_mask"].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
+    starts = range(0, len(order), batch_size)
+    widths = [max(int(lengths[order[start:start + batch_size]].max()), 1) for start in starts]
+    tokens = [width * len(order[start:start + batch_size]) for start, width in zip(starts, widths)]
     outputs = None
-    for start in progress(range(0, len(order), batch_size), description, total=-(-len(order) // batch_size)):
+    for start, width in progress(zip(starts, widths), description, total=len(widths), work=tokens):
         rows = order[start:start + batch_size]
-        width = max(int(lengths[rows].max()), 1)
         batch = np.asarray(forward({name: value[rows, :width] for name, value in features.items()}), np.float32)
         if outputs is None:
             outputs = np.zeros((len(order), batch.shape[-1]), np.float32)
