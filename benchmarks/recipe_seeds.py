@@ -38,7 +38,7 @@ COLUMNS = (  # (title, key in a seed's row, format)
     ("float student", "student_accuracy", "{:.2%}"),
     ("pruned + int8 (PTQ)", "ptq_accuracy", "{:.2%}"),
     ("deployed (pruned + QAT int8)", "deployed_accuracy", "{:.2%}"),
-    ("of teacher", "of_teacher", "{:.1%}"),
+    ("of teacher", "of_teacher", "{:.2%}"),
     ("compression cost (points)", "compression_points", "{:+.2f}"),
     ("TF-IDF + LR", "baseline_accuracy", "{:.2%}"),
     ("deployed vs baseline (points)", "over_baseline_points", "{:+.2f}"),

@@ -78,12 +78,10 @@ def recipe(name, dataset="mr"):
 
 
 def mean_std(summary, key, style):
-    """`mean ± std` of a summary entry, written as `style` says (percent, points, ratio, plain)."""
+    """`mean ± std` of a summary entry, written as `style` says (percent, points, or digits after the point)."""
     mean, std = summary[key]["mean"], summary[key]["std"]
     if style == "percent":
         return f"{mean:.2%} ± {std:.2%}"
-    if style == "share":
-        return f"{mean:.1%} ± {std:.1%}"
     if style == "points":
         return f"{mean:+.2f} ± {std:.2f}"
     return f"{mean:.{style}f} ± {std:.{style}f}"
@@ -103,7 +101,7 @@ def readme_table():
             f"{parameters * summary['fewer_parameters']['mean'] / 1e6:.1f} M | - | {teacher_ms:.1f} ms |",
             f"| {name} | **deployed student** ({seeds[0]['config']['student']}, "
             f"{seeds[0]['config']['vectorizer']} ids, pruned + QAT int8) | "
-            f"**{mean_std(summary, 'deployed_accuracy', 'percent')}** | {mean_std(summary, 'of_teacher', 'share')} | "
+            f"**{mean_std(summary, 'deployed_accuracy', 'percent')}** | {mean_std(summary, 'of_teacher', 'percent')} | "
             f"{parameters / 1e3:.0f} k | {summary['deployed_kib']['mean']:.0f} KiB | "
             f"{summary['deployed_latency_ms']['mean']:.2f} ms |",
             f"| {name} | TF-IDF + logistic regression | {summary['baseline_accuracy']['mean']:.2%} | - | - | "
