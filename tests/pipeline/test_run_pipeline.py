@@ -267,6 +267,15 @@ def test_a_cosine_schedule_decays_the_students_learning_rate_to_zero_over_all_it
         assert all(later <= earlier for earlier, later in zip(rates.rates, rates.rates[1:]))
 
 
+@pytest.mark.parametrize("patience, epochs", [(1, 2), (2, 3)])
+def test_distill_stops_after_patience_epochs_without_a_better_monitor(small_dataset, tmp_path, patience, epochs):
+    # On this data the first epoch is the best (as in the test above, where patience 2 ran 3 epochs of 4).
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 4, "transfer_copies": 0, "patience": patience}
+    rates = _LearningRates()
+    tfkd.run_pipeline(config, tmp_path / "run", until="distill", callbacks=[rates], log=lambda line: None)
+    assert rates.epochs == epochs
+
+
 class _SoftLosses(keras.callbacks.Callback):
     """The soft loss of every fit's Distiller, in the order the fits run."""
 

@@ -125,8 +125,10 @@ class PipelineConfig:
                                                        "softened distributions at temperature) or 'mse' (squared "
                                                        "error of the raw logits; temperature unused)")
     distill_epochs: int = _setting(10, "distill", "most epochs of distillation; early stopping on monitor "
-                                                  "(patience 2, none with a cosine "
+                                                  "(after patience epochs, none with a cosine "
                                                   "learning_rate_schedule) restores the best")
+    patience: int = _setting(2, "distill", "epochs of distillation without a better monitor before it stops, "
+                                           ">= 1 (a cosine learning_rate_schedule runs them all)")
     monitor: str = _setting("val_accuracy", "distill", "what picks the epoch that distill, prune and QAT keep: "
                                                        "'val_accuracy' (highest) or 'val_loss' (lowest blended "
                                                        "loss against labels and teacher logits: continuous, "
@@ -221,7 +223,7 @@ class PipelineConfig:
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"config key {name!r} must be a finite number > 0; received {name}={value!r}")
         for name in ("teacher_sequence_length", "teacher_batch_size", "vocabulary_size", "sequence_length",
-                     "distill_epochs", "batch_size", "representative_samples", "benchmark_runs"):
+                     "distill_epochs", "patience", "batch_size", "representative_samples", "benchmark_runs"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"config key {name!r} must be >= 1; received {name}={getattr(self, name)!r}")
         for name in ("seed", "teacher_seed", "teacher_epochs", "transfer_copies", "corpus_copies", "prune_epochs",

@@ -485,7 +485,7 @@ def _distilled_student(run):
         run.log("   embedding table set from the teacher's word vectors")
         students.transfer_embeddings(student, run.outputs["teacher"].word_vectors(vectorizer.vocabulary))
     data = _distillation_data(run)
-    learning_rate, patience = config.learning_rate, 2
+    learning_rate, patience = config.learning_rate, config.patience
     if config.learning_rate_schedule == "cosine":
         steps = int(tf.data.experimental.cardinality(data["train"]).numpy())
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=config.distill_epochs * steps)
