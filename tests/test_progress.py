@@ -1,5 +1,7 @@
 """tfkd.progress: what a long loop shows where no progress bar can be drawn (a log file, CI)."""
 
+import io
+
 import pytest
 
 from tfkd import progress as progress_module
@@ -27,6 +29,15 @@ def test_a_loop_whose_items_grow_reckons_its_share_by_the_work_done(in_a_log, mo
     assert list(progress(["a", "b", "c", "d"], "teacher logits", work=[1, 1, 1, 7])) == ["a", "b", "c", "d"]
     assert [line.split(" after ")[0] for line in capsys.readouterr().err.splitlines()] == [
         "   teacher logits: 10% (1 of 4)", "   teacher logits: 20% (2 of 4)", "   teacher logits: 30% (3 of 4)"]
+
+
+def test_a_bar_moves_on_by_the_work_of_each_item():
+    tqdm = pytest.importorskip("tqdm").tqdm
+    bar = tqdm(total=10, file=io.StringIO())
+    seen = []
+    for item in progress_module._advanced_by_work(["a", "b", "c"], [1.0, 2.0, 7.0], bar):
+        seen.append((item, bar.n))
+    assert seen == [("a", 0), ("b", 1.0), ("c", 3.0)] and bar.n == 10.0
 
 
 def test_work_needs_one_cost_per_item(in_a_log):

@@ -24,17 +24,30 @@ def progress(iterable, description, total=None, work=None):
     """
     if os.environ.get("TFKD_QUIET") == "1":
         return iterable
+    work = None if work is None else [float(cost) for cost in work]
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)
-    work = None if work is None else [float(cost) for cost in work]
+    if total is None and work is not None:
+        total = len(work)
     if work is not None and total != len(work):
         raise ValueError(f"work has {len(work)} costs for a loop of {total} items: give one cost per item")
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return _logged(iterable, description, total, work)
-    bar = tqdm(iterable, desc=description, total=total, leave=False, dynamic_ncols=True, disable=None)
-    return _logged(iterable, description, total, work) if bar.disable else bar
+    if work is None:
+        bar = tqdm(iterable, desc=description, total=total, leave=False, dynamic_ncols=True, disable=None)
+        return _logged(iterable, description, total) if bar.disable else bar
+    bar = tqdm(desc=description, total=sum(work), leave=False, dynamic_ncols=True, disable=None, unit_scale=True)
+    return _logged(iterable, description, total, work) if bar.disable else _advanced_by_work(iterable, work, bar)
+
+
+def _advanced_by_work(iterable, work, bar):
+    """`iterable`, moving the tqdm `bar` (whose total is the summed work) on by each item's cost."""
+    with bar:
+        for item, cost in zip(iterable, work):
+            yield item
+            bar.update(cost)
 
 
 def _logged(iterable, description, total, work=None):
@@ -53,7 +66,10 @@ def _logged(iterable, description, total, work=None):
 
 
 def _how_far(done, total, seconds, share=None):
-    """E.g. `20% (1,000 of 4,992) after 4 min, about 16 min left`; `share`: the part of the work done, if not done / total."""
+    """E.g. `20% (1,000 of 4,992) after 4 min, about 16 min left`.
+
+    `share`: the part of the work done, where it is not done / total.
+    """
     if not total:
         return f"{done:,} after {_duration(seconds)}"
     share = done / total if share is None else share

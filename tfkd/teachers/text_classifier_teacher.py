@@ -275,12 +275,11 @@ def _by_length(forward, features, batch_size, description):
     """
     lengths = features["padding_mask"].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
-    starts = range(0, len(order), batch_size)
-    widths = [max(int(lengths[order[start:start + batch_size]].max()), 1) for start in starts]
-    tokens = [width * len(order[start:start + batch_size]) for start, width in zip(starts, widths)]
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    widths = [max(int(lengths[rows].max()), 1) for rows in batches]
     outputs = None
-    for start, width in progress(zip(starts, widths), description, total=len(widths), work=tokens):
-        rows = order[start:start + batch_size]
+    for rows, width in progress(zip(batches, widths), description,
+                                work=[width * len(rows) for rows, width in zip(batches, widths)]):
         batch = np.asarray(forward({name: value[rows, :width] for name, value in features.items()}), np.float32)
         if outputs is None:
             outputs = np.zeros((len(order), batch.shape[-1]), np.float32)
