@@ -590,6 +590,23 @@ def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_datas
             np.testing.assert_array_equal(first["logits"], second["logits"])
 
 
+def test_the_student_is_the_same_whether_its_run_fine_tuned_the_teacher_or_found_it_cached(small_dataset, tmp_path,
+                                                                                         monkeypatch):
+    # Fine-tuning draws from the random state the student's initial weights come from: a benchmark's first seed
+    # (which fits the shared teacher) distilled another student than the same seed run again from the cache.
+    monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))  # empty: the first run fine-tunes the teacher
+    config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0, "seed": 1,
+              "teacher_seed": 0}  # as the best recipe's seeds 1 and 2: the teacher seeds itself with its own seed
+    tfkd.run_pipeline(config, tmp_path / "first", until="distill", log=lambda line: None)
+    saved = {path: path.stat().st_mtime_ns for path in (tmp_path / "cache").rglob("*") if path.is_file()}
+    tfkd.run_pipeline(config, tmp_path / "again", until="distill", log=lambda line: None)
+    assert [path for path in saved if path.parent.parent.name == "teachers"]  # fine-tuned by the first run
+    assert {path: path.stat().st_mtime_ns for path in saved} == saved  # loaded, not fitted again, by the second
+    first, again = (keras.models.load_model(tmp_path / run / "student.keras") for run in ("first", "again"))
+    for first_weights, weights in zip(first.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(first_weights, weights)
+
+
 def test_two_concurrent_runs_on_one_directory_leave_what_one_run_leaves(small_dataset, tmp_path):
     # Two real `tfkd run` processes: the second stops with status 2 naming the first, which finishes untouched.
     config = tmp_path / "small.yaml"

@@ -93,7 +93,6 @@ def run_pipeline(config=None, output_dir=None, log=print, until="report", callba
     run = _Run(pathlib.Path(output_dir or config.default_output()), config, log, until, list(callbacks or []))
     with run.locked():
         run.claim_directory()
-        set_seed(config.seed)
         try:
             return _stages(run)
         except _Stop:
@@ -237,13 +236,19 @@ class _Run:
                  "with the config they were computed with; the stages before it are reused")
 
     def stage(self, stage):
-        """Runs `stage` (each stage reuses what it finds of its `writes`), timed and logged."""
+        """Runs `stage` (each stage reuses what it finds of its `writes`), timed and logged.
+
+        Every stage starts from `seed`: what it computes does not depend on
+        whether the stages before it computed their outputs or reused them
+        (fine-tuning the teacher seeds with `teacher_seed` and draws on).
+        """
         name = stage.name
         self.log(f"== {name}")
         written = stage.writes(self.config)
         if written and all(self.path(file).exists() for file in written):
             self.log(f"   reusing {', '.join(written)}")
         start = time.perf_counter()
+        set_seed(self.config.seed)
         result = stage.function(self)
         seconds = round(time.perf_counter() - start, 1)
         self.log(f"   {name} done in {seconds:.1f} s")
