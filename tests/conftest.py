@@ -15,12 +15,15 @@ from tfkd._keras import keras  # noqa: E402
 VOCABULARY_SIZE, SEQUENCE_LENGTH, NUM_CLASSES = 50, 16, 2
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
     """Each test session gets its own tfkd cache, except the MR data, which is
-    shared (fetched once with pip)."""
-    monkeypatch.setenv("TFKD_CACHE_DIR", os.environ.get("TFKD_TEST_CACHE") or str(
-        tmp_path_factory.getbasetemp() / "tfkd-cache"))
+    shared (fetched once with pip). Session-scoped, so that it is set before the
+    session fixtures (`finished_run`) run the pipeline: the user's cache is never written."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TFKD_CACHE_DIR", os.environ.get("TFKD_TEST_CACHE") or str(
+            tmp_path_factory.getbasetemp() / "tfkd-cache"))
+        yield
 
 
 @pytest.fixture
