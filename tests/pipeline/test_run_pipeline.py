@@ -592,8 +592,8 @@ def test_a_second_run_with_the_same_teacher_and_texts_labels_nothing(small_datas
 
 def test_the_student_is_the_same_whether_its_run_fine_tuned_the_teacher_or_found_it_cached(small_dataset, tmp_path,
                                                                                          monkeypatch):
-    # Fine-tuning draws from the random state the student's initial weights come from: a benchmark's first seed
-    # (which fits the shared teacher) distilled another student than the same seed run again from the cache.
+    # Fine-tuning reseeds the random state with teacher_seed: a benchmark's seed 1, which fitted the shared teacher,
+    # distilled another student than seed 1 run again with the teacher cached.
     monkeypatch.setenv("TFKD_CACHE_DIR", str(tmp_path / "cache"))  # empty: the first run fine-tunes the teacher
     config = {"dataset": small_dataset, **SMALL, "distill_epochs": 1, "transfer_copies": 0, "seed": 1,
               "teacher_seed": 0}  # as the best recipe's seeds 1 and 2: the teacher seeds itself with its own seed

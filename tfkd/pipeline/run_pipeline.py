@@ -240,7 +240,7 @@ class _Run:
 
         Every stage starts from `seed`: what it computes does not depend on
         whether the stages before it computed their outputs or reused them
-        (fine-tuning the teacher seeds with `teacher_seed` and draws on).
+        (fine-tuning the teacher reseeds with `teacher_seed`).
         """
         name = stage.name
         self.log(f"== {name}")
